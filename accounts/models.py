@@ -1,0 +1,157 @@
+"""People, the organisations they belong to, their roles, and organisation-level access."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Organisation(models.Model):
+    """A customer organisation: the tenant. Customers see nothing of any other organisation."""
+
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        if not email:
+            raise ValueError("A person needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with their email address.
+
+    Customers belong to exactly one organisation and may also be a technical contact or an organisation
+    administrator of it. Agents and site admins are staff (site admins are also superusers) and belong to
+    no customer organisation.
+    """
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    is_technical_contact = models.BooleanField(
+        default=False, help_text="A technical contact of their organisation; may hold organisation-level access."
+    )
+    is_org_admin = models.BooleanField(
+        "organisation administrator",
+        default=False,
+        help_text="Has the Administrator role in their organisation.",
+    )
+    is_staff = models.BooleanField(
+        "agent", default=False, help_text="Support staff: sees and works every request, may sign in to the admin."
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [
+            # Staff serve every organisation; a customer belongs to exactly one.
+            models.CheckConstraint(
+                condition=Q(is_staff=True) | Q(organisation__isnull=False),
+                name="customer_has_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_agent(self) -> bool:
+        return self.is_staff
+
+    @property
+    def role_labels(self) -> list[str]:
+        if self.is_superuser:
+            return ["Site admin"]
+        if self.is_staff:
+            return ["Agent"]
+        labels = ["Customer"]
+        if self.is_technical_contact:
+            labels.append("Technical contact")
+        if self.is_org_admin:
+            labels.append("Organisation administrator")
+        return labels
+
+
+class OrganisationAccessQuerySet(models.QuerySet["OrganisationAccess"]):
+    def active(self) -> OrganisationAccessQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class OrganisationAccess(models.Model):
+    """A grant of organisation-level access: the holder sees every request of the organisation.
+
+    Grants are never deleted; revoking one stamps `revoked_at`, so the record of who had access when stays.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="organisation_grants")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="access_grants")
+    granted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The site admin."
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrganisationAccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "organisation-level access"
+        verbose_name_plural = "organisation-level access"
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_active_grant_per_person_and_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "active"
+        return f"{self.user} → {self.organisation} ({state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+def holds_organisation_access(user: User) -> bool:
+    """Whether the person holds an unrevoked grant for their own organisation, read fresh on every call."""
+    if user.is_staff or user.organisation_id is None:
+        return False
+    return OrganisationAccess.objects.active().filter(user_id=user.pk, organisation_id=user.organisation_id).exists()

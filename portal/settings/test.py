@@ -1,0 +1,13 @@
+"""Test settings: the base settings, made fast and hermetic. The database comes from DATABASE_URL as usual."""
+
+from __future__ import annotations
+
+from portal.settings.base import *  # noqa: F403
+from portal.settings.base import VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+MEDIA_ROOT = VAR_DIR / "test-media"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,46 @@
+"""The gate to one request, and to its files. Views never look a request up any other way."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import Http404
+
+from tickets.models import Attachment, Ticket
+
+# Ids are positive 64-bit integers; anything else cannot name a request and must not reach the database
+# (SQLite and PostgreSQL both raise on out-of-range integers instead of finding nothing).
+_MAX_ID = 2**63 - 1
+
+
+def _as_id(value: int | str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Http404("No such request.") from None
+    if not 0 < number <= _MAX_ID:
+        raise Http404("No such request.")
+    return number
+
+
+def get_ticket_for(user, pk: int | str) -> Ticket:
+    """The request `pk` if `user` may see it; otherwise 404, the same answer as for an id that does not exist."""
+    queryset = (
+        Ticket.objects.visible_to(user)
+        .select_related("requester", "organisation", "merged_into")
+        .prefetch_related(Prefetch("ccs", to_attr="cc_list"))
+    )
+    try:
+        return queryset.get(pk=_as_id(pk))
+    except Ticket.DoesNotExist:
+        raise Http404("No such request.") from None
+
+
+def get_attachment_for(user, pk: int | str) -> Attachment:
+    """A file the person may download: on a request they may see, and on a reply they may read."""
+    queryset = Attachment.objects.filter(reply__ticket__in=Ticket.objects.visible_to(user))
+    if not user.is_staff:
+        queryset = queryset.filter(reply__is_public=True)
+    try:
+        return queryset.get(pk=_as_id(pk))
+    except Attachment.DoesNotExist:
+        raise Http404("No such file.") from None

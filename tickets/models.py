@@ -1,0 +1,157 @@
+"""Support requests, their replies and attachments, and the append-only event log.
+
+Nothing here changes a request's status or priority: `workflow.actions` does, and every view reaches
+requests through `Ticket.objects.visible_to()` / `tickets.access.get_ticket_for()`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation, holds_organisation_access
+from workflow.models import Priority, Status
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+
+
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def visible_to(self, user) -> TicketQuerySet:
+        """The one visibility rule (SPEC §2). Every list, search, count and download starts here."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self
+        if user.organisation_id is None:
+            return self.none()
+        rule = Q(requester_id=user.pk)
+        rule |= Q(pk__in=Ticket.ccs.through.objects.filter(user_id=user.pk).values("ticket_id"))
+        if holds_organisation_access(user):
+            # Organisation-level access only ever covers the holder's own organisation.
+            rule |= Q(organisation_id=user.organisation_id)
+        return self.filter(rule)
+
+
+class Ticket(models.Model):
+    """A support request. Its primary key is the public, sequential request id."""
+
+    subject = models.CharField(_("subject"), max_length=150)
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="tickets")
+    ccs = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="cc_tickets")
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices, default=Priority.S3)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    priority_changed_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_sources"
+    )
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_activity_at", "-pk"]
+        indexes = [
+            # My requests: one organisation's (or one requester's) requests, by either sort, optionally by status.
+            models.Index(fields=["organisation", "-last_activity_at"], name="ticket_org_activity"),
+            models.Index(fields=["organisation", "-created_at"], name="ticket_org_created"),
+            models.Index(fields=["organisation", "status", "-last_activity_at"], name="ticket_org_status_activity"),
+            models.Index(fields=["requester", "-last_activity_at"], name="ticket_requester_activity"),
+            models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
+            # The agents' view across organisations.
+            models.Index(fields=["status", "priority", "-last_activity_at"], name="ticket_status_priority"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def is_solved(self) -> bool:
+        return self.status == Status.SOLVED
+
+
+class Reply(models.Model):
+    """A message in a request's thread: a public reply, or an internal note only agents see."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="replies")
+    body = models.TextField(_("message"), help_text=_("Markdown"))
+    is_public = models.BooleanField(default=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "replies"
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="reply_ticket_created")]
+
+    def __str__(self) -> str:
+        kind = "reply" if self.is_public else "internal note"
+        return f"{kind} on #{self.ticket_id} by {self.author}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name is random: nothing a person uploads decides where it lands or what it is called on disk.
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix if suffix.isascii() else ''}"
+
+
+class Attachment(models.Model):
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(max_length=255, help_text="The file name as uploaded, shown to people.")
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    STATUS = "status", _("Status changed")
+    PRIORITY = "priority", _("Priority changed")
+    CC = "cc", _("CCs changed")
+    MERGE = "merge", _("Merged")
+
+
+class TicketEvent(models.Model):
+    """One change to a request: who (or which automation) did what, when, from what, to what, and why.
+
+    Rows are only ever appended; the admin shows them read-only.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    automation = models.CharField(max_length=50, blank=True, help_text="Set when no person made the change.")
+    from_value = models.CharField(max_length=100, blank=True)
+    to_value = models.CharField(max_length=100, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.kind}: {self.from_value} → {self.to_value}"

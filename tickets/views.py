@@ -1,0 +1,147 @@
+"""The customer portal: My requests, a request's page, replying, opening a request, downloading files.
+
+Every view reaches requests through `Ticket.objects.visible_to()` or `tickets.access`, so a request the
+viewer may not see answers 404 exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tickets.access import get_attachment_for, get_ticket_for
+from tickets.filters import RequestFilter
+from tickets.forms import NewRequestForm, ReplyForm
+from tickets.models import Attachment, Ticket
+from workflow import actions
+from workflow.models import PRIORITY_MEANINGS, STATUS_EXPLANATIONS
+
+LIST_COLUMNS = ("id", "subject", "status", "priority", "created_at", "last_activity_at")
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("tickets:my_requests")
+    return redirect(settings.LOGIN_URL)
+
+
+@login_required
+@require_GET
+def my_requests(request: HttpRequest) -> HttpResponse:
+    tickets = Ticket.objects.visible_to(request.user).only(*LIST_COLUMNS)
+    filterset = RequestFilter(request.GET, queryset=tickets, user=request.user)
+    context = {"filterset": filterset, "page": None, "filtered": _is_filtered(request)}
+    if not filterset.is_valid():
+        return render(request, "tickets/my_requests.html", context, status=400)
+
+    paginator = Paginator(filterset.qs, settings.REQUESTS_PER_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage:
+        raise Http404("No such page.") from None
+    query = request.GET.copy()
+    query.pop("page", None)
+    context.update(page=page, query=query.urlencode())
+    return render(request, "tickets/my_requests.html", context)
+
+
+def _is_filtered(request: HttpRequest) -> bool:
+    return any(request.GET.get(key) for key in ("q", "status", "priority", "scope"))
+
+
+@login_required
+@require_GET
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, pk)
+    return _render_detail(request, ticket, ReplyForm())
+
+
+@login_required
+@require_POST
+def request_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, pk)
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_detail(request, ticket, form, status=400)
+    was_solved = ticket.is_solved
+    reply = actions.reply(
+        ticket=ticket,
+        author=request.user,
+        body=form.cleaned_data["body"],
+        attachments=form.cleaned_data["attachments"],
+    )
+    if was_solved and not ticket.is_solved:
+        messages.success(request, _("Your reply was added and the request was reopened."))
+    else:
+        messages.success(request, _("Your reply was added."))
+    return redirect(f"{reverse('tickets:detail', args=[ticket.pk])}#reply-{reply.pk}")
+
+
+def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status: int = 200) -> HttpResponse:
+    replies = ticket.replies.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+    )
+    if not request.user.is_staff:
+        replies = replies.filter(is_public=True)
+    context = {
+        "ticket": ticket,
+        "replies": replies,
+        "form": form,
+        "status_explanation": STATUS_EXPLANATIONS[ticket.status],
+        "priority_meaning": PRIORITY_MEANINGS[ticket.priority],
+        "merged_into_visible": _merged_into_visible(request, ticket),
+    }
+    return render(request, "tickets/request_detail.html", context, status=status)
+
+
+def _merged_into_visible(request: HttpRequest, ticket: Ticket) -> bool:
+    if ticket.merged_into_id is None:
+        return False
+    return Ticket.objects.visible_to(request.user).filter(pk=ticket.merged_into_id).exists()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_request(request: HttpRequest) -> HttpResponse:
+    if request.user.is_staff or request.user.organisation_id is None:
+        raise Http404("Requests are opened by customers.")
+    form = NewRequestForm(request.POST or None, request.FILES or None, requester=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            ticket = actions.open_request(
+                requester=request.user,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                priority=form.cleaned_data["priority"],
+                ccs=form.cleaned_data["ccs"],
+                attachments=form.cleaned_data["attachments"],
+            )
+            messages.success(request, _("Your request #%(id)s was opened.") % {"id": ticket.pk})
+            return redirect("tickets:detail", pk=ticket.pk)
+        return render(request, "tickets/new_request.html", {"form": form}, status=400)
+    return render(request, "tickets/new_request.html", {"form": form})
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    attachment = get_attachment_for(request.user, pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is no longer stored.") from None
+    response = FileResponse(handle, as_attachment=True, filename=attachment.name)
+    # Whatever the file holds, the browser must not run it in our origin.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Type"] = "application/octet-stream"
+    return response
