@@ -12,12 +12,18 @@ from tickets.models import Attachment, Ticket
 _MAX_ID = 2**63 - 1
 
 
-def _as_id(value: int | str) -> int:
+def parse_id(value: object) -> int | None:
+    """The id that `value` names, or None when it cannot name a row (not a number, zero, negative, too big)."""
     try:
-        number = int(value)
+        number = int(str(value).strip())
     except (TypeError, ValueError):
-        raise Http404("No such request.") from None
-    if not 0 < number <= _MAX_ID:
+        return None
+    return number if 0 < number <= _MAX_ID else None
+
+
+def _as_id(value: int | str) -> int:
+    number = parse_id(value)
+    if number is None:
         raise Http404("No such request.")
     return number
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from tickets.access import parse_id
 from workflow.models import PRIORITY_MEANINGS, Priority
 
 
@@ -60,6 +61,18 @@ class BodyField(forms.CharField):
         super().__init__(strip=True, **kwargs)
 
 
+class ColleaguesField(forms.ModelMultipleChoiceField):
+    """Checks each submitted id is a possible id before it reaches the database (which raises on huge ones)."""
+
+    def _check_values(self, value):
+        for item in value:
+            if parse_id(item) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": item}
+                )
+        return super()._check_values(value)
+
+
 class PriorityRadioSelect(forms.RadioSelect):
     template_name = "tickets/widgets/_priority_select.html"
 
@@ -75,7 +88,7 @@ class NewRequestForm(forms.Form):
     priority = forms.ChoiceField(
         label=_("Priority"), choices=Priority.choices, initial=Priority.S3, widget=PriorityRadioSelect
     )
-    ccs = forms.ModelMultipleChoiceField(
+    ccs = ColleaguesField(
         label=_("CC colleagues"),
         queryset=User.objects.none(),
         required=False,

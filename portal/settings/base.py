@@ -72,14 +72,33 @@ def _redis(url: str) -> str:
     return url
 
 
-def _email(url: str) -> dict:
+_SMTP_OPTIONS = {
+    "EMAIL_HOST": "host",
+    "EMAIL_PORT": "port",
+    "EMAIL_HOST_USER": "username",
+    "EMAIL_HOST_PASSWORD": "password",
+    "EMAIL_USE_TLS": "use_tls",
+    "EMAIL_USE_SSL": "use_ssl",
+}
+
+
+def _mailer(url: str) -> dict:
+    """EMAIL_URL as Django 6.1's MAILERS entry."""
     try:
-        return env.email_url_config(url)
+        config = env.email_url_config(url)
     except ImproperlyConfigured:
         raise ImproperlyConfigured(
             f"EMAIL_URL={url!r} is not understood; expected e.g. smtp://user:password@host:587, "
             "smtp+tls://..., or consolemail:// (print to the console)."
         ) from None
+    backend = config["EMAIL_BACKEND"]
+    if not backend.endswith("smtp.EmailBackend"):
+        return {"BACKEND": backend}
+    if not config.get("EMAIL_HOST"):
+        raise ImproperlyConfigured(f"EMAIL_URL={url!r} names no mail server host.")
+    options = {option: config[key] for key, option in _SMTP_OPTIONS.items() if config.get(key) not in (None, "")}
+    options["timeout"] = 20
+    return {"BACKEND": backend, "OPTIONS": options}
 
 
 # --- Core -------------------------------------------------------------------------------------------------
@@ -90,9 +109,17 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or "django-insecure-development-k
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY is shorter than 32 characters; use a long random value.")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
-if any(not host.strip() for host in ALLOWED_HOSTS):
-    raise ImproperlyConfigured("ALLOWED_HOSTS has an empty entry; give a comma-separated list of host names.")
+
+def _hosts(raw: str) -> list[str]:
+    hosts = [host.strip() for host in raw.split(",")]
+    if not raw.strip() or any(not host for host in hosts):
+        raise ImproperlyConfigured(
+            f"ALLOWED_HOSTS={raw!r} has an empty entry; give a comma-separated list of host names."
+        )
+    return hosts
+
+
+ALLOWED_HOSTS = _hosts(env.str("ALLOWED_HOSTS", default="127.0.0.1,localhost"))
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 if urlsplit(SITE_URL).scheme not in {"http", "https"}:
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
@@ -105,6 +132,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "allauth",
     "allauth.account",
     "django_filters",
@@ -145,6 +173,9 @@ TEMPLATES = [
     },
 ]
 
+# Form widgets render with the project's templates too (the priority choice shows each priority's meaning).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 # --- Data -------------------------------------------------------------------------------------------------
 
 DATABASE_URL = env.str("DATABASE_URL", default="")
@@ -174,7 +205,7 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Email ------------------------------------------------------------------------------------------------
 
-vars().update(_email(env.str("EMAIL_URL", default="consolemail://")))
+MAILERS = {"default": _mailer(env.str("EMAIL_URL", default="consolemail://"))}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Support <support@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -203,6 +234,9 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PRECONFIRM_EMAIL_ADDRESSES = True
+# A reset asked for an unknown address sends nothing: allauth's default mail would invite to the closed sign-up.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Support] "
 # allauth's rate limits stay on (sign-ins, failed sign-ins, password resets); only the failed sign-in limit is
 # tunable here: per IP per minute, and per address over a window.
 ACCOUNT_RATE_LIMITS = {
