@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 # The first interpreter found that is Python 3.12 or newer.
-PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 python; do \
+PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 python $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$c; break; }; done)
 
 .PHONY: run test lint format clean venv
