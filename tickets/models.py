@@ -132,6 +132,11 @@ class EventKind(models.TextChoices):
     MERGE = "merge", _("Merged")
 
 
+class TicketEventQuerySet(models.QuerySet["TicketEvent"]):
+    def update(self, **kwargs) -> int:
+        raise ValueError("Ticket events are append-only; record a new event instead.")
+
+
 class TicketEvent(models.Model):
     """One change to a request: who (or which automation) did what, when, from what, to what, and why.
 
@@ -149,9 +154,17 @@ class TicketEvent(models.Model):
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = TicketEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.kind}: {self.from_value} → {self.to_value}"
+
+    def save(self, *args, **kwargs) -> None:
+        # The log is evidence of who changed what: rows are written once and never rewritten.
+        if not self._state.adding:
+            raise ValueError("Ticket events are append-only; record a new event instead.")
+        super().save(*args, **kwargs)
