@@ -6,6 +6,7 @@ from tickets import views as ticket_views
 urlpatterns = [
     path("", ticket_views.home, name="home"),
     path("requests/", include("tickets.urls")),
+    path("agent/", include("workflow.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -32,7 +32,7 @@ def get_ticket_for(user, pk: int | str) -> Ticket:
     """The request `pk` if `user` may see it; otherwise 404, the same answer as for an id that does not exist."""
     queryset = (
         Ticket.objects.visible_to(user)
-        .select_related("requester", "organisation", "merged_into")
+        .select_related("requester", "organisation", "merged_into", "assignee")
         .prefetch_related(Prefetch("ccs", to_attr="cc_list"))
     )
     try:

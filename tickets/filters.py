@@ -34,7 +34,24 @@ SORT_CHOICES = [
 ]
 
 
-class RequestFilter(django_filters.FilterSet):
+class SortedFilterSet(django_filters.FilterSet):
+    """A filterset whose `sort` value picks one of `SORTS`; without one it sorts by `DEFAULT_SORT`."""
+
+    SORTS: dict[str, tuple] = {}
+    DEFAULT_SORT = ""
+
+    def filter_sort(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset  # applied last, in filter_queryset, so that a missing value still sorts
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        return queryset.order_by(*self.SORTS[self.form.cleaned_data.get("sort") or self.DEFAULT_SORT])
+
+
+class RequestFilter(SortedFilterSet):
+    SORTS = SORTS
+    DEFAULT_SORT = DEFAULT_SORT
+
     q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=200)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices, empty_label=_("Any status"))
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices, empty_label=_("Any priority"))
@@ -67,10 +84,3 @@ class RequestFilter(django_filters.FilterSet):
         if value == SCOPE_ORGANISATION:
             return queryset.filter(organisation_id=self.user.organisation_id)
         return queryset
-
-    def filter_sort(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset  # applied last, in filter_queryset, so that a missing value still sorts
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        queryset = super().filter_queryset(queryset)
-        return queryset.order_by(*SORTS[self.form.cleaned_data.get("sort") or DEFAULT_SORT])

@@ -59,6 +59,18 @@ class Ticket(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_sources"
     )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        limit_choices_to={"is_staff": True},
+    )
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every action; agents' forms carry it so that a change made meanwhile is never overwritten.
+    version = models.PositiveIntegerField(default=1)
 
     objects = TicketQuerySet.as_manager()
 
@@ -71,8 +83,10 @@ class Ticket(models.Model):
             models.Index(fields=["organisation", "status", "-last_activity_at"], name="ticket_org_status_activity"),
             models.Index(fields=["requester", "-last_activity_at"], name="ticket_requester_activity"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
-            # The agents' view across organisations.
+            # The agents' queue across organisations.
             models.Index(fields=["status", "priority", "-last_activity_at"], name="ticket_status_priority"),
+            models.Index(fields=["first_response_due_at"], name="ticket_first_response_due"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
         ]
 
     def __str__(self) -> str:
@@ -81,6 +95,14 @@ class Ticket(models.Model):
     @property
     def is_solved(self) -> bool:
         return self.status == Status.SOLVED
+
+    @property
+    def first_response_breached(self) -> bool:
+        """Support answered late, or has not answered and the due time has passed."""
+        if self.first_response_due_at is None:
+            return False
+        answered_or_now = self.first_responded_at or timezone.now()
+        return answered_or_now > self.first_response_due_at
 
 
 class Reply(models.Model):
@@ -129,7 +151,9 @@ class EventKind(models.TextChoices):
     STATUS = "status", _("Status changed")
     PRIORITY = "priority", _("Priority changed")
     CC = "cc", _("CCs changed")
+    ASSIGNEE = "assignee", _("Assignee changed")
     MERGE = "merge", _("Merged")
+    MERGED_IN = "merged_in", _("Requests merged in")
 
 
 class TicketEventQuerySet(models.QuerySet["TicketEvent"]):
@@ -168,3 +192,18 @@ class TicketEvent(models.Model):
         if not self._state.adding:
             raise ValueError("Ticket events are append-only; record a new event instead.")
         super().save(*args, **kwargs)
+
+    @property
+    def from_label(self) -> str:
+        return self._label(self.from_value)
+
+    @property
+    def to_label(self) -> str:
+        return self._label(self.to_value)
+
+    def _label(self, value: str) -> str:
+        """Status and priority values as people read them; other values as stored."""
+        choices = {EventKind.STATUS: Status, EventKind.PRIORITY: Priority}.get(self.kind)
+        if choices is not None and value in choices.values:
+            return str(choices(value).label)
+        return value

@@ -22,7 +22,9 @@ from tickets.filters import RequestFilter
 from tickets.forms import NewRequestForm, ReplyForm
 from tickets.models import Attachment, Ticket
 from workflow import actions
+from workflow.forms import AgentReplyForm
 from workflow.models import PRIORITY_MEANINGS, STATUS_EXPLANATIONS
+from workflow.views import agent_context
 
 LIST_COLUMNS = ("id", "subject", "status", "priority", "created_at", "last_activity_at")
 
@@ -58,32 +60,49 @@ def _is_filtered(request: HttpRequest) -> bool:
     return any(request.GET.get(key) for key in ("q", "status", "priority", "scope"))
 
 
+def _reply_form_class(user) -> type[ReplyForm]:
+    return AgentReplyForm if user.is_staff else ReplyForm
+
+
 @login_required
 @require_GET
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, pk)
-    return _render_detail(request, ticket, ReplyForm())
+    return _render_detail(request, ticket, _reply_form_class(request.user)())
 
 
 @login_required
 @require_POST
 def request_reply(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, pk)
-    form = ReplyForm(request.POST, request.FILES)
+    form = _reply_form_class(request.user)(request.POST, request.FILES)
     if not form.is_valid():
         return _render_detail(request, ticket, form, status=400)
     was_solved = ticket.is_solved
-    reply = actions.reply(
-        ticket=ticket,
-        author=request.user,
-        body=form.cleaned_data["body"],
-        attachments=form.cleaned_data["attachments"],
-    )
-    if was_solved and not ticket.is_solved:
-        messages.success(request, _("Your reply was added and the request was reopened."))
+    fields = {"ticket": ticket, "author": request.user, **form.cleaned_data}
+    if fields.pop("visibility", "") == AgentReplyForm.INTERNAL:
+        reply = actions.internal_note(**fields)
+        messages.success(request, _("Your internal note was added. Customers do not see it."))
     else:
-        messages.success(request, _("Your reply was added."))
+        reply = actions.reply(**fields)
+        if was_solved and not ticket.is_solved:
+            messages.success(request, _("Your reply was added and the request was reopened."))
+        else:
+            messages.success(request, _("Your reply was added."))
     return redirect(f"{reverse('tickets:detail', args=[ticket.pk])}#reply-{reply.pk}")
+
+
+@login_required
+@require_POST
+def mark_solved(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, pk)
+    try:
+        actions.mark_solved(ticket=ticket, requester=request.user)
+    except actions.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("Marked as solved. If anything comes up again, reply and it reopens."))
+    return redirect("tickets:detail", pk=ticket.pk)
 
 
 def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status: int = 200) -> HttpResponse:
@@ -99,7 +118,10 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
         "status_explanation": STATUS_EXPLANATIONS[ticket.status],
         "priority_meaning": PRIORITY_MEANINGS[ticket.priority],
         "merged_into_visible": _merged_into_visible(request, ticket),
+        "can_mark_solved": ticket.requester_id == request.user.pk and not ticket.is_solved,
     }
+    if request.user.is_staff:
+        context.update(agent_context(ticket))
     return render(request, "tickets/request_detail.html", context, status=status)
 
 

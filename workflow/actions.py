@@ -1,25 +1,48 @@
 """Every change to a request is one of these actions.
 
-Each is keyword-only and typed, runs in one transaction, locks the request row it changes, appends the
-`TicketEvent`s that record it, and schedules side effects with `transaction.on_commit`. Views, forms, the
-admin and background jobs call these; nothing else writes `Ticket.status` or `Ticket.priority`.
+Each is keyword-only and typed, runs in one transaction, locks the request rows it changes, checks the status
+machine (`workflow.transitions`), appends the `TicketEvent`s that record it, bumps the request's version and
+saves with `update_fields`. Views, the admin and background jobs call these; nothing else writes a request's
+status, priority, assignee or merge.
+
+Agents' forms pass `expected_version`: when the request changed after the form was rendered, the action
+refuses with `StaleRequest` instead of overwriting what the other person did.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from tickets.models import Attachment, Channel, EventKind, Reply, Ticket, TicketEvent
-from workflow.models import Priority, Status
+from workflow.models import Priority, PriorityPolicy, Status
+from workflow.transitions import Actor, is_allowed, needs_reason
 
 
 class ActionRefused(Exception):
     """The action cannot be done as asked; the message says why and nothing was changed."""
+
+
+class StaleRequest(ActionRefused):
+    def __init__(self) -> None:
+        super().__init__(_("This request changed since you opened it. Look at the change, then try again."))
+
+
+def actor_for(ticket: Ticket, user: User) -> Actor:
+    if user.is_staff:
+        return Actor.AGENT
+    if user.pk == ticket.requester_id:
+        return Actor.REQUESTER
+    return Actor.CUSTOMER
+
+
+# --- Opening and replying ---------------------------------------------------------------------------------
 
 
 def open_request(
@@ -34,35 +57,28 @@ def open_request(
 ) -> Ticket:
     """A customer opens a request. It starts Open, with the description as its first public reply."""
     if requester.is_staff or requester.organisation_id is None:
-        raise ActionRefused("Only a customer of an organisation can open a request.")
+        raise ActionRefused(_("Only a customer of an organisation can open a request."))
     cc_list = [person for person in ccs if person.pk != requester.pk]
     if any(person.organisation_id != requester.organisation_id for person in cc_list):
-        raise ActionRefused("People from another organisation cannot be copied on a request.")
+        raise ActionRefused(_("People from another organisation cannot be copied on a request."))
+    priority = Priority(priority)
     now = timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.create(
             subject=subject,
             requester=requester,
             organisation_id=requester.organisation_id,
-            priority=Priority(priority),
+            priority=priority,
             status=Status.OPEN,
             channel=Channel(via),
             created_at=now,
             last_activity_at=now,
+            first_response_due_at=_first_response_due(priority, now),
         )
+        _event(ticket, EventKind.CREATED, actor=requester, to=Status.OPEN, at=now)
         if cc_list:
             ticket.ccs.add(*cc_list)
-        TicketEvent.objects.create(
-            ticket=ticket, kind=EventKind.CREATED, actor=requester, to_value=Status.OPEN, created_at=now
-        )
-        if cc_list:
-            TicketEvent.objects.create(
-                ticket=ticket,
-                kind=EventKind.CC,
-                actor=requester,
-                to_value=", ".join(person.email for person in cc_list)[:100],
-                created_at=now,
-            )
+            _event(ticket, EventKind.CC, actor=requester, to=_emails(cc_list), at=now)
         _add_reply(ticket=ticket, author=requester, body=body, public=True, via=via, attachments=attachments, at=now)
     return ticket
 
@@ -74,23 +90,302 @@ def reply(
     body: str,
     attachments: Sequence[UploadedFile] = (),
     via: Channel | str = Channel.WEB,
+    expected_version: int | None = None,
 ) -> Reply:
-    """A public reply. When it comes from the customer's side, support owns the next step: the request is
-    set Open, which on a Solved request is the reopen."""
+    """A public reply. From an agent, the first one is the first response. From the customer's side it hands
+    the next step to support: the request is set Open, which on a Solved request is the reopen."""
     now = timezone.now()
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked = _lock(ticket, expected_version)
         message = _add_reply(
             ticket=locked, author=author, body=body, public=True, via=via, attachments=attachments, at=now
         )
         fields = ["last_activity_at"]
         locked.last_activity_at = now
-        if not author.is_staff and locked.status != Status.OPEN:
-            reason = "Reopened by a reply." if locked.status == Status.SOLVED else "The customer replied."
-            fields += _set_status(ticket=locked, to=Status.OPEN, actor=author, reason=reason, at=now)
-        locked.save(update_fields=fields)
+        actor = actor_for(locked, author)
+        if actor == Actor.AGENT and locked.first_responded_at is None:
+            locked.first_responded_at = now
+            fields.append("first_responded_at")
+        if actor != Actor.AGENT and locked.status != Status.OPEN:
+            reason = _("Reopened by a reply.") if locked.status == Status.SOLVED else _("The customer replied.")
+            fields += _transition(locked, Status.OPEN, actor=actor, user=author, reason=reason, at=now)
+        _save(locked, fields)
     _refresh(ticket, locked)
     return message
+
+
+def internal_note(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    attachments: Sequence[UploadedFile] = (),
+    expected_version: int | None = None,
+) -> Reply:
+    """A note only agents see. It changes nothing else and never reaches a customer."""
+    if not author.is_staff:
+        raise ActionRefused(_("Only agents write internal notes."))
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(ticket, expected_version)
+        message = _add_reply(
+            ticket=locked, author=author, body=body, public=False, via=Channel.WEB, attachments=attachments, at=now
+        )
+        _save(locked, [])
+    _refresh(ticket, locked)
+    return message
+
+
+# --- Status, priority, assignee ---------------------------------------------------------------------------
+
+
+def change_status(
+    *,
+    ticket: Ticket,
+    to: Status | str,
+    actor: User | None,
+    reason: str = "",
+    automation: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """Move a request to another status, as the status machine allows for this actor.
+
+    `actor=None` is the automation named by `automation` (reminders, auto-solve)."""
+    to = Status(to)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(ticket, expected_version)
+        role = Actor.AUTOMATION if actor is None else actor_for(locked, actor)
+        if role == Actor.AUTOMATION and not automation:
+            raise ActionRefused("An automated change must name its automation.")
+        fields = _transition(locked, to, actor=role, user=actor, reason=reason, automation=automation, at=now)
+        locked.last_activity_at = now
+        _save(locked, [*fields, "last_activity_at"])
+    _refresh(ticket, locked)
+    return ticket
+
+
+def mark_solved(*, ticket: Ticket, requester: User) -> Ticket:
+    """The requester says their request is solved."""
+    if requester.pk != ticket.requester_id:
+        raise ActionRefused(_("Only the person who opened the request can mark it solved."))
+    return change_status(ticket=ticket, to=Status.SOLVED, actor=requester, reason=_("Marked solved by the requester."))
+
+
+def reclassify(
+    *,
+    ticket: Ticket,
+    to: Priority | str,
+    actor: User,
+    reason: str,
+    expected_version: int | None = None,
+) -> Ticket:
+    """An agent changes the priority as the impact evolves. The reason is required and recorded; while
+    support has not answered yet, the first-response due time follows the new priority's target."""
+    to = Priority(to)
+    if not actor.is_staff:
+        raise ActionRefused(_("Only agents change the priority."))
+    if not reason.strip():
+        raise ActionRefused(_("Say why the priority changes."))
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(ticket, expected_version)
+        if locked.priority == to:
+            raise ActionRefused(_("The request already has this priority."))
+        _event(locked, EventKind.PRIORITY, actor=actor, source=locked.priority, to=to, reason=reason, at=now)
+        locked.priority = to
+        locked.priority_changed_at = now
+        fields = ["priority", "priority_changed_at"]
+        if locked.first_responded_at is None:
+            locked.first_response_due_at = _first_response_due(to, locked.created_at)
+            fields.append("first_response_due_at")
+        _save(locked, fields)
+    _refresh(ticket, locked)
+    return ticket
+
+
+def assign(*, ticket: Ticket, assignee: User | None, actor: User, expected_version: int | None = None) -> Ticket:
+    """An agent gives the request to an agent (or to nobody)."""
+    if not actor.is_staff:
+        raise ActionRefused(_("Only agents assign requests."))
+    if assignee is not None and not (assignee.is_staff and assignee.is_active):
+        raise ActionRefused(_("Requests can only be assigned to active agents."))
+    with transaction.atomic():
+        locked = _lock(ticket, expected_version)
+        if locked.assignee_id == (assignee.pk if assignee else None):
+            raise ActionRefused(_("The request is already assigned so."))
+        previous = locked.assignee.email if locked.assignee else ""
+        _event(locked, EventKind.ASSIGNEE, actor=actor, source=previous, to=assignee.email if assignee else "")
+        locked.assignee = assignee
+        _save(locked, ["assignee"])
+    _refresh(ticket, locked)
+    return ticket
+
+
+# --- Merge ------------------------------------------------------------------------------------------------
+
+
+def merge(
+    *,
+    sources: Sequence[Ticket],
+    target: Ticket,
+    actor: User,
+    add_requesters_as_ccs: bool = False,
+) -> Ticket:
+    """Merge requests into `target` (SPEC §8). The merged ones stay as they are, set Solved and pointing to the
+    target; the target gets a public note listing them.
+
+    A merge shows no one a request they could not see before: a source's public text is copied into the note
+    only when everyone who follows the target (requester and CCs) already followed that source. Internal
+    notes are never copied. A source's requester becomes a CC of the target only when the agent asks for it.
+    """
+    if not actor.is_staff:
+        raise ActionRefused(_("Only agents merge requests."))
+    source_ids = sorted({source.pk for source in sources})
+    if not source_ids:
+        raise ActionRefused(_("Choose at least one request to merge."))
+    if target.pk in source_ids:
+        raise ActionRefused(_("A request cannot be merged into itself."))
+    now = timezone.now()
+    with transaction.atomic():
+        # Lock every row involved, in id order, so that two merges over the same requests cannot deadlock.
+        locked = {
+            row.pk: row
+            for row in Ticket.objects.select_for_update().filter(pk__in=[*source_ids, target.pk]).order_by("pk")
+        }
+        if len(locked) != len(source_ids) + 1:
+            raise ActionRefused(_("One of these requests no longer exists."))
+        into = locked[target.pk]
+        merged = [locked[pk] for pk in source_ids]
+        _check_merge(merged, into)
+
+        if add_requesters_as_ccs:
+            newcomers = [row.requester for row in merged if row.requester_id != into.requester_id]
+            if newcomers:
+                into.ccs.add(*newcomers)
+                _event(into, EventKind.CC, actor=actor, to=_emails(newcomers), reason=_("Added by a merge."), at=now)
+        audience = {into.requester_id, *into.ccs.values_list("pk", flat=True)}
+
+        for row in merged:
+            fields = []
+            if row.status != Status.SOLVED:
+                fields = _transition(
+                    row, Status.SOLVED, actor=Actor.MERGE, user=actor, reason=f"Merged into #{into.pk}.", at=now
+                )
+            row.merged_into = into
+            row.last_activity_at = now
+            _event(row, EventKind.MERGE, actor=actor, to=f"#{into.pk}", at=now)
+            _save(row, [*fields, "merged_into", "last_activity_at"])
+
+        _add_reply(
+            ticket=into,
+            author=actor,
+            body=_merge_note(merged, audience),
+            public=True,
+            via=Channel.WEB,
+            attachments=(),
+            at=now,
+        )
+        _event(into, EventKind.MERGED_IN, actor=actor, to=", ".join(f"#{row.pk}" for row in merged)[:100], at=now)
+        into.last_activity_at = now
+        _save(into, ["last_activity_at"])
+    _refresh(target, into)
+    return target
+
+
+def _check_merge(merged: list[Ticket], into: Ticket) -> None:
+    if into.merged_into_id is not None:
+        raise ActionRefused(
+            _("#%(id)s was itself merged into #%(into)s; merge into that one.")
+            % {"id": into.pk, "into": into.merged_into_id}
+        )
+    for row in merged:
+        if row.organisation_id != into.organisation_id:
+            raise ActionRefused(_("#%(id)s belongs to another organisation.") % {"id": row.pk})
+        if row.merged_into_id is not None:
+            # Also what stops a cycle: a request that points somewhere can never be merged again.
+            raise ActionRefused(
+                _("#%(id)s was already merged into #%(into)s.") % {"id": row.pk, "into": row.merged_into_id}
+            )
+
+
+def _merge_note(merged: list[Ticket], audience: set[int]) -> str:
+    parts = []
+    for row in merged:
+        parts.append(f"**Request #{row.pk} ({row.subject}) was merged into this one.**")
+        followers = {row.requester_id, *row.ccs.values_list("pk", flat=True)}
+        if audience <= followers:
+            for message in row.replies.filter(is_public=True).select_related("author").order_by("created_at", "pk"):
+                quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
+                parts.append(f"{message.author.get_full_name() or message.author.email} wrote:\n\n{quoted}")
+        else:
+            parts.append(f"Its conversation stays on #{row.pk}.")
+    return "\n\n".join(parts)
+
+
+# --- Shared steps -----------------------------------------------------------------------------------------
+
+
+def _lock(ticket: Ticket, expected_version: int | None) -> Ticket:
+    locked = Ticket.objects.select_for_update().select_related("assignee").get(pk=ticket.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleRequest()
+    return locked
+
+
+def _save(ticket: Ticket, fields: list[str]) -> None:
+    ticket.version += 1  # the row is locked, so this read-modify-write cannot race
+    ticket.save(update_fields=[*dict.fromkeys(fields), "version"])
+
+
+def _transition(
+    ticket: Ticket,
+    to: Status,
+    *,
+    actor: Actor,
+    user: User | None,
+    reason: str,
+    at: datetime,
+    automation: str = "",
+) -> list[str]:
+    """Apply one status change to a locked request, if the status machine allows it; return fields to save."""
+    source = Status(ticket.status)
+    if source == to:
+        raise ActionRefused(_("The request is already %(status)s.") % {"status": to.label})
+    if not is_allowed(actor, source, to):
+        raise ActionRefused(
+            _("A %(actor)s cannot move a request from %(from)s to %(to)s.")
+            % {"actor": actor.label, "from": source.label, "to": to.label}
+        )
+    if needs_reason(actor, to) and not reason.strip():
+        raise ActionRefused(_("Say why the request is %(status)s.") % {"status": to.label})
+    _event(ticket, EventKind.STATUS, actor=user, automation=automation, source=source, to=to, reason=reason, at=at)
+    ticket.status = to
+    ticket.solved_at = at if to == Status.SOLVED else None
+    return ["status", "solved_at"]
+
+
+def _event(
+    ticket: Ticket,
+    kind: EventKind,
+    *,
+    actor: User | None,
+    to: str = "",
+    source: str = "",
+    reason: str = "",
+    automation: str = "",
+    at: datetime | None = None,
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        actor=actor,
+        automation=automation,
+        from_value=str(source)[:100],
+        to_value=str(to)[:100],
+        reason=reason,
+        created_at=at or timezone.now(),
+    )
 
 
 def _add_reply(
@@ -101,7 +396,7 @@ def _add_reply(
     public: bool,
     via: Channel | str,
     attachments: Sequence[UploadedFile],
-    at,
+    at: datetime,
 ) -> Reply:
     message = Reply.objects.create(
         ticket=ticket, author=author, body=body, is_public=public, channel=Channel(via), created_at=at
@@ -118,25 +413,30 @@ def _add_reply(
     return message
 
 
-def _set_status(*, ticket: Ticket, to: Status, actor: User | None, reason: str, at, automation: str = "") -> list[str]:
-    """Change the status of a locked request in memory and record it; returns the fields the caller saves."""
-    previous = ticket.status
-    ticket.status = to
-    ticket.solved_at = at if to == Status.SOLVED else None
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind=EventKind.STATUS,
-        actor=actor,
-        automation=automation,
-        from_value=previous,
-        to_value=to,
-        reason=reason,
-        created_at=at,
-    )
-    return ["status", "solved_at"]
+def _first_response_due(priority: Priority, opened: datetime) -> datetime | None:
+    policy = PriorityPolicy.objects.filter(priority=priority).first()
+    return opened + policy.first_response if policy else None
+
+
+def _emails(people: Iterable[User]) -> str:
+    return ", ".join(person.email for person in people)
+
+
+_REFRESHED = (
+    "status",
+    "priority",
+    "assignee_id",
+    "last_activity_at",
+    "solved_at",
+    "priority_changed_at",
+    "first_response_due_at",
+    "first_responded_at",
+    "merged_into_id",
+    "version",
+)
 
 
 def _refresh(stale: Ticket, fresh: Ticket) -> None:
     """Give the caller's instance the values the action saved, so it can render the result without a query."""
-    for field in ("status", "priority", "last_activity_at", "solved_at", "priority_changed_at"):
+    for field in _REFRESHED:
         setattr(stale, field, getattr(fresh, field))

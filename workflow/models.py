@@ -13,11 +13,14 @@ class Status(models.TextChoices):
     SOLVED = "solved", _("Solved")
 
 
+# Who owns the next step, in the customer's words (SPEC §7).
 STATUS_EXPLANATIONS = {
-    Status.OPEN: _("Support is working on it."),
-    Status.AWAITING_REPLY: _("Support has answered or asked something and is waiting for you."),
-    Status.ON_HOLD: _("Progress depends on an internal team or process; support is still working on it."),
-    Status.SOLVED: _("Nothing more is needed. Replying reopens it."),
+    Status.OPEN: _("Support is working on it. The next step is ours."),
+    Status.AWAITING_REPLY: _("Support has answered or asked something and is waiting for you. The next step is yours."),
+    Status.ON_HOLD: _(
+        "Progress depends on an internal team or process, such as engineering. Support is still working on it."
+    ),
+    Status.SOLVED: _("Nothing more is needed. If it comes back, reply and the request reopens."),
 }
 
 
@@ -34,3 +37,25 @@ PRIORITY_MEANINGS = {
     Priority.S3: _("Services usable; affected functions are not critical; most operations unaffected."),
     Priority.S4: _("General questions, documentation requests, other non-critical issues; operations unaffected."),
 }
+
+
+class PriorityPolicy(models.Model):
+    """Service targets for one priority. Site admins edit these in the admin; nothing is read from settings."""
+
+    priority = models.CharField(max_length=2, choices=Priority.choices, unique=True)
+    first_response = models.DurationField(help_text=_("Support answers a new request within this time."))
+    reminder_every = models.DurationField(
+        help_text=_("While a request is Awaiting your reply, the requester is reminded this often.")
+    )
+    reminders = models.PositiveSmallIntegerField(help_text=_("How many reminders are sent before auto-solve."))
+    auto_solve_after = models.DurationField(
+        help_text=_("A request still Awaiting your reply this long after the last reminder is solved.")
+    )
+
+    class Meta:
+        ordering = ["priority"]
+        verbose_name = _("priority policy")
+        verbose_name_plural = _("priority policies")
+
+    def __str__(self) -> str:
+        return str(Priority(self.priority).label)

@@ -62,6 +62,35 @@ def test_reply(client, world, persona):
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
+def test_mark_solved(client, world, persona):
+    cast, _ = world
+    _sign_in(client, cast, persona)
+    response = client.post(reverse("tickets:solve", args=[cast.ticket.pk]))
+    # Everyone who may see the request gets back to it (with a refusal unless they are its requester).
+    assert response.status_code == _expect(persona, 302)
+    cast.ticket.refresh_from_db()
+    assert cast.ticket.is_solved == (persona == "requester")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", ["workflow:status", "workflow:priority", "workflow:assign", "workflow:merge"])
+def test_agent_changes(client, world, persona, name):
+    cast, _ = world
+    _sign_in(client, cast, persona)
+    response = client.post(reverse(name, args=[cast.ticket.pk]), {"version": cast.ticket.version})
+    expected = {"anonymous": 302, "agent": 302}.get(persona, 404)
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_agent_queue(client, world, persona):
+    cast, _ = world
+    _sign_in(client, cast, persona)
+    expected = {"anonymous": 302, "agent": 200}.get(persona, 404)
+    assert client.get(reverse("workflow:queue")).status_code == expected
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_attachment_download(client, world, persona):
     cast, attachment = world
     _sign_in(client, cast, persona)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationAccess, User
 from tickets.models import Channel, EventKind, Reply, Ticket, TicketEvent
-from workflow.models import Priority, Status
+from workflow.models import Priority, PriorityPolicy, Status
 
 DEMO_PASSWORD = "portal-demo-2026"
 
@@ -124,6 +124,7 @@ class Command(BaseCommand):
             "olivia@northwind.example",
         ]
         combos = [(status, priority) for status in Status for priority in Priority]
+        policies = {policy.priority: policy for policy in PriorityPolicy.objects.all()}
         created = 0
         for index in range(40):
             status, priority = combos[index % len(combos)]
@@ -153,6 +154,10 @@ class Command(BaseCommand):
                 )
             moment = self._thread(ticket, requester, agent, opened, now, rng)
             ticket.last_activity_at = moment
+            ticket.first_response_due_at = opened + policies[priority].first_response
+            ticket.first_responded_at = (
+                ticket.replies.filter(author=agent, is_public=True).values_list("created_at", flat=True).first()
+            )
             if status != Status.OPEN:
                 TicketEvent.objects.create(
                     ticket=ticket,
@@ -165,7 +170,7 @@ class Command(BaseCommand):
                 )
             if status == Status.SOLVED:
                 ticket.solved_at = moment
-            ticket.save(update_fields=["last_activity_at", "solved_at"])
+            ticket.save(update_fields=["last_activity_at", "solved_at", "first_response_due_at", "first_responded_at"])
             created += 1
         return created
 
