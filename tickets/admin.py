@@ -24,16 +24,16 @@ class TicketAdmin(admin.ModelAdmin):
     list_filter = ["status", "priority", "channel"]
     list_select_related = ["organisation", "requester"]
     search_fields = ["=id", "subject", "requester__email", "organisation__name"]
-    readonly_fields = [
-        "subject", "requester", "organisation", "status", "priority", "channel", "created_at",
-        "last_activity_at", "priority_changed_at", "solved_at", "merged_into",
-    ]  # fmt: skip
     exclude = ["ccs"]
     inlines = [TicketEventInline]
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        # Every field, whatever is added later: changes are made on the request's page, through the actions.
+        return [field.name for field in Ticket._meta.concrete_fields]
 
 
 @admin.register(Reply)

@@ -34,9 +34,18 @@ class StaleRequest(ActionRefused):
         super().__init__(_("This request changed since you opened it. Look at the change, then try again."))
 
 
+def _require_agent(user: User, refusal: str) -> None:
+    if not (user.is_staff and user.is_active):
+        raise ActionRefused(refusal)
+
+
 def actor_for(ticket: Ticket, user: User) -> Actor:
-    if user.is_staff:
+    """The role `user` acts in on `ticket`. Somebody who may not see the request has no role at all: actions
+    check this themselves, whatever their caller (a view, email-in, a chat) already checked."""
+    if user.is_staff and user.is_active:
         return Actor.AGENT
+    if not Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists():
+        raise ActionRefused(_("You cannot act on a request you cannot see."))
     if user.pk == ticket.requester_id:
         return Actor.REQUESTER
     return Actor.CUSTOMER
@@ -97,12 +106,12 @@ def reply(
     now = timezone.now()
     with transaction.atomic():
         locked = _lock(ticket, expected_version)
+        actor = actor_for(locked, author)
         message = _add_reply(
             ticket=locked, author=author, body=body, public=True, via=via, attachments=attachments, at=now
         )
         fields = ["last_activity_at"]
         locked.last_activity_at = now
-        actor = actor_for(locked, author)
         if actor == Actor.AGENT and locked.first_responded_at is None:
             locked.first_responded_at = now
             fields.append("first_responded_at")
@@ -123,8 +132,7 @@ def internal_note(
     expected_version: int | None = None,
 ) -> Reply:
     """A note only agents see. It changes nothing else and never reaches a customer."""
-    if not author.is_staff:
-        raise ActionRefused(_("Only agents write internal notes."))
+    _require_agent(author, _("Only agents write internal notes."))
     now = timezone.now()
     with transaction.atomic():
         locked = _lock(ticket, expected_version)
@@ -183,8 +191,7 @@ def reclassify(
     """An agent changes the priority as the impact evolves. The reason is required and recorded; while
     support has not answered yet, the first-response due time follows the new priority's target."""
     to = Priority(to)
-    if not actor.is_staff:
-        raise ActionRefused(_("Only agents change the priority."))
+    _require_agent(actor, _("Only agents change the priority."))
     if not reason.strip():
         raise ActionRefused(_("Say why the priority changes."))
     now = timezone.now()
@@ -206,8 +213,7 @@ def reclassify(
 
 def assign(*, ticket: Ticket, assignee: User | None, actor: User, expected_version: int | None = None) -> Ticket:
     """An agent gives the request to an agent (or to nobody)."""
-    if not actor.is_staff:
-        raise ActionRefused(_("Only agents assign requests."))
+    _require_agent(actor, _("Only agents assign requests."))
     if assignee is not None and not (assignee.is_staff and assignee.is_active):
         raise ActionRefused(_("Requests can only be assigned to active agents."))
     with transaction.atomic():
@@ -239,8 +245,7 @@ def merge(
     only when everyone who follows the target (requester and CCs) already followed that source. Internal
     notes are never copied. A source's requester becomes a CC of the target only when the agent asks for it.
     """
-    if not actor.is_staff:
-        raise ActionRefused(_("Only agents merge requests."))
+    _require_agent(actor, _("Only agents merge requests."))
     source_ids = sorted({source.pk for source in sources})
     if not source_ids:
         raise ActionRefused(_("Choose at least one request to merge."))
@@ -312,14 +317,15 @@ def _check_merge(merged: list[Ticket], into: Ticket) -> None:
 def _merge_note(merged: list[Ticket], audience: set[int]) -> str:
     parts = []
     for row in merged:
-        parts.append(f"**Request #{row.pk} ({row.subject}) was merged into this one.**")
         followers = {row.requester_id, *row.ccs.values_list("pk", flat=True)}
-        if audience <= followers:
-            for message in row.replies.filter(is_public=True).select_related("author").order_by("created_at", "pk"):
-                quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
-                parts.append(f"{message.author.get_full_name() or message.author.email} wrote:\n\n{quoted}")
-        else:
-            parts.append(f"Its conversation stays on #{row.pk}.")
+        if not audience <= followers:
+            # Not even the subject: it can say as much as the conversation.
+            parts.append(f"**Request #{row.pk} was merged into this one.** Its conversation stays on #{row.pk}.")
+            continue
+        parts.append(f"**Request #{row.pk} ({row.subject}) was merged into this one.**")
+        for message in row.replies.filter(is_public=True).select_related("author").order_by("created_at", "pk"):
+            quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
+            parts.append(f"{message.author.get_full_name() or message.author.email} wrote:\n\n{quoted}")
     return "\n\n".join(parts)
 
 
@@ -327,7 +333,8 @@ def _merge_note(merged: list[Ticket], audience: set[int]) -> str:
 
 
 def _lock(ticket: Ticket, expected_version: int | None) -> Ticket:
-    locked = Ticket.objects.select_for_update().select_related("assignee").get(pk=ticket.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the assignee.
+    locked = Ticket.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=ticket.pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleRequest()
     return locked

