@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tickets.access import get_attachment_for, get_ticket_for
 from tickets.filters import RequestFilter
 from tickets.forms import NewRequestForm, ReplyForm
+from tickets.listing import render_listing
 from tickets.models import Attachment, Ticket
 from workflow import actions
 from workflow.forms import AgentReplyForm
@@ -41,19 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def my_requests(request: HttpRequest) -> HttpResponse:
     tickets = Ticket.objects.visible_to(request.user).only(*LIST_COLUMNS)
     filterset = RequestFilter(request.GET, queryset=tickets, user=request.user)
-    context = {"filterset": filterset, "page": None, "filtered": _is_filtered(request)}
-    if not filterset.is_valid():
-        return render(request, "tickets/my_requests.html", context, status=400)
-
-    paginator = Paginator(filterset.qs, settings.REQUESTS_PER_PAGE)
-    try:
-        page = paginator.page(request.GET.get("page") or 1)
-    except InvalidPage:
-        raise Http404("No such page.") from None
-    query = request.GET.copy()
-    query.pop("page", None)
-    context.update(page=page, query=query.urlencode())
-    return render(request, "tickets/my_requests.html", context)
+    return render_listing(request, "tickets/my_requests.html", filterset, filtered=_is_filtered(request))
 
 
 def _is_filtered(request: HttpRequest) -> bool:

@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets.access import get_ticket_for
+from tickets.listing import render_listing
 from tickets.models import Ticket
 from workflow import actions
 from workflow.filters import QueueFilter
@@ -51,19 +50,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         .select_related("organisation", "requester", "assignee")
         .only(*QUEUE_COLUMNS)
     )
-    filterset = QueueFilter(request.GET, queryset=tickets)
-    context = {"filterset": filterset, "page": None}
-    if not filterset.is_valid():
-        return render(request, "workflow/queue.html", context, status=400)
-    paginator = Paginator(filterset.qs, settings.REQUESTS_PER_PAGE)
-    try:
-        page = paginator.page(request.GET.get("page") or 1)
-    except InvalidPage:
-        raise Http404("No such page.") from None
-    query = request.GET.copy()
-    query.pop("page", None)
-    context.update(page=page, query=query.urlencode())
-    return render(request, "workflow/queue.html", context)
+    return render_listing(request, "workflow/queue.html", QueueFilter(request.GET, queryset=tickets))
 
 
 def _apply(request: HttpRequest, ticket: Ticket, form, change: Callable[[dict], str]) -> HttpResponse:
