@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tickets.access import get_ticket_for
 from tickets.listing import render_listing
-from tickets.models import Ticket
+from tickets.models import EventKind, Ticket
 from workflow import actions
 from workflow.filters import QueueFilter
 from workflow.forms import AssignForm, MergeForm, PriorityForm, StatusForm
@@ -140,10 +140,13 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
 def agent_context(ticket: Ticket) -> dict:
     """What an agent's request page adds: the forms for each change, and the full event timeline."""
     version = {"version": ticket.version}
+    events = list(ticket.events.select_related("actor"))
+    reclassifications = [event for event in events if event.kind == EventKind.PRIORITY]
     return {
         "status_form": StatusForm(initial={**version, "status": ticket.status}),
         "priority_form": PriorityForm(initial={**version, "priority": ticket.priority}),
         "assign_form": AssignForm(initial={**version, "assignee": ticket.assignee_id}),
         "merge_form": MergeForm(),
-        "events": ticket.events.select_related("actor"),
+        "events": events,
+        "priority_reason": reclassifications[-1].reason if reclassifications else "",
     }

@@ -198,3 +198,34 @@ def test_merge_across_organisations_is_refused_with_a_message(cast, client_for):
 def test_merge_of_a_missing_request_says_so(cast, client_for):
     response = client_for(cast.agent).post(reverse("workflow:merge", args=[cast.ticket.pk]), {"sources": "99999"})
     assert "No request #99999." in said(response)
+
+
+def test_agents_see_why_the_priority_changed(cast, client_for):
+    client = client_for(cast.agent)
+    client.post(
+        reverse("workflow:priority", args=[cast.ticket.pk]),
+        {"priority": "S2", "reason": "Only reporting is degraded", "version": cast.ticket.version},
+    )
+    details = client.get(detail(cast.ticket)).content.decode().split('id="details-heading"')[1].split("</aside>")[0]
+    assert "S2 – High" in details and "Why: Only reporting is degraded" in details
+
+
+def test_the_agents_page_costs_the_same_queries_whatever_the_history(cast, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflow import actions
+
+    client = client_for(cast.agent)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(detail(cast.ticket)).status_code == 200
+        return len(queries)
+
+    few = count()
+    for index in range(6):
+        actions.reclassify(ticket=cast.ticket, to="S1" if index % 2 == 0 else "S3", actor=cast.agent, reason="x")
+        actions.internal_note(ticket=cast.ticket, author=cast.agent, body=f"note {index}")
+        actions.reply(ticket=cast.ticket, author=cast.agent, body=f"reply {index}")
+    assert count() == few
