@@ -155,3 +155,68 @@ def holds_organisation_access(user: User) -> bool:
     if user.is_staff or user.organisation_id is None:
         return False
     return OrganisationAccess.objects.active().filter(user_id=user.pk, organisation_id=user.organisation_id).exists()
+
+
+class AccessRequest(models.Model):
+    """An ask for organisation-level access, and everything decided about it.
+
+    A technical contact asks for themselves and needs no approval. An organisation administrator asks and
+    names a technical contact of the same organisation, who must approve before a site admin may grant. Every
+    ask is also a support request (`ticket`), so it is tracked and answered like any other.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        GRANTED = "granted", "Granted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Approval(models.TextChoices):
+        NOT_NEEDED = "not_needed", "Not needed (asked by a technical contact)"
+        PENDING = "pending", "Waiting for the technical contact"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_requests")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="access_requests")
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.PROTECT, null=True, blank=True, related_name="access_request"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    approver = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_requests_to_approve"
+    )
+    approval = models.CharField(max_length=20, choices=Approval.choices, default=Approval.NOT_NEEDED)
+    approval_decided_at = models.DateTimeField(null=True, blank=True)
+
+    decided_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    grant = models.OneToOneField(
+        OrganisationAccess, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_request"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "ask for organisation-level access"
+        verbose_name_plural = "asks for organisation-level access"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "organisation"],
+                condition=Q(state="pending"),
+                name="one_pending_access_request_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.organisation} ({self.get_state_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING
+
+    @property
+    def can_be_granted(self) -> bool:
+        return self.is_pending and self.approval in {self.Approval.NOT_NEEDED, self.Approval.APPROVED}

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", ticket_views.home, name="home"),
     path("requests/", include("tickets.urls")),
     path("agent/", include("workflow.urls")),
+    path("organisation-access/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -34,12 +34,14 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self
         if user.organisation_id is None:
             return self.none()
+        # A customer only ever sees their current organisation's requests: someone who moves to another
+        # organisation keeps nothing of the old one, whatever CCs or grants still name them.
+        tenant = self.filter(organisation_id=user.organisation_id)
+        if holds_organisation_access(user):
+            return tenant
         rule = Q(requester_id=user.pk)
         rule |= Q(pk__in=Ticket.ccs.through.objects.filter(user_id=user.pk).values("ticket_id"))
-        if holds_organisation_access(user):
-            # Organisation-level access only ever covers the holder's own organisation.
-            rule |= Q(organisation_id=user.organisation_id)
-        return self.filter(rule)
+        return tenant.filter(rule)
 
 
 class Ticket(models.Model):
@@ -154,6 +156,7 @@ class EventKind(models.TextChoices):
     ASSIGNEE = "assignee", _("Assignee changed")
     MERGE = "merge", _("Merged")
     MERGED_IN = "merged_in", _("Requests merged in")
+    ACCESS = "access", _("Organisation access decision")
 
 
 class TicketEventQuerySet(models.QuerySet["TicketEvent"]):

@@ -228,6 +228,16 @@ def assign(*, ticket: Ticket, assignee: User | None, actor: User, expected_versi
     return ticket
 
 
+def record_access_decision(*, ticket: Ticket, actor: User, decision: str, note: str) -> None:
+    """An ask for organisation-level access moved on (approved, granted, declined, withdrawn): keep it in the
+    history of the support request that carries the ask."""
+    with transaction.atomic():
+        locked = _lock(ticket, None)
+        _event(locked, EventKind.ACCESS, actor=actor, to=decision, reason=note)
+        locked.last_activity_at = timezone.now()
+        _save(locked, ["last_activity_at"])
+
+
 # --- Merge ------------------------------------------------------------------------------------------------
 
 

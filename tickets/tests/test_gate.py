@@ -88,3 +88,12 @@ def test_getter_returns_visible_request_with_its_details_loaded(cast, django_ass
 def test_getter_hides_other_peoples_requests(cast):
     with pytest.raises(Http404):
         get_ticket_for(cast.bystander, cast.ticket.pk)
+
+
+def test_a_person_moved_to_another_organisation_keeps_nothing_of_the_old_one(cast):
+    assert visible(cast.colleague) == {cast.ticket.pk}
+    cast.colleague.organisation = cast.other_org
+    cast.colleague.save()
+    # Still listed as a CC on the old organisation's request, but that gives no access any more.
+    assert cast.ticket.ccs.filter(pk=cast.colleague.pk).exists()
+    assert visible(cast.colleague) == set()

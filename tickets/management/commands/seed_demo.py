@@ -10,10 +10,12 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actions import ask_for_access
 from accounts.models import Organisation, OrganisationAccess, User
 from tickets.models import Channel, EventKind, Reply, Ticket, TicketEvent
 from workflow.models import Priority, PriorityPolicy, Status
@@ -100,11 +102,14 @@ class Command(BaseCommand):
             tom = people["tom@northwind.example"]
             if not OrganisationAccess.objects.active().filter(user=tom, organisation=organisations[0]).exists():
                 OrganisationAccess.objects.create(user=tom, organisation=organisations[0], granted_by=admin)
+            people["agent@support.example"].groups.add(Group.objects.get(name="Agents"))
             if Ticket.objects.filter(organisation__in=organisations).exists():
                 self.stdout.write("Demo requests already present; left as they are.")
             else:
                 count = self._requests(people, organisations)
-                self.stdout.write(f"Created {count} demo requests.")
+                # Olivia (an organisation administrator) has asked for organisation-level access; Tom approves.
+                ask_for_access(person=people["olivia@northwind.example"], approver=tom)
+                self.stdout.write(f"Created {count} demo requests and one pending ask for organisation access.")
         self._print_logins()
 
     def _person(self, email, name, organisations, org_index, flags) -> User:
