@@ -85,7 +85,8 @@ class Ticket(models.Model):
             models.Index(fields=["organisation", "status", "-last_activity_at"], name="ticket_org_status_activity"),
             models.Index(fields=["requester", "-last_activity_at"], name="ticket_requester_activity"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
-            # The agents' queue across organisations.
+            # The agents' queue and the admin list across organisations.
+            models.Index(fields=["-last_activity_at", "-id"], name="ticket_activity"),
             models.Index(fields=["status", "priority", "-last_activity_at"], name="ticket_status_priority"),
             models.Index(fields=["first_response_due_at"], name="ticket_first_response_due"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
