@@ -4,8 +4,8 @@ made through the workflow actions (with the version the page was opened at), nev
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
