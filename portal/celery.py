@@ -11,3 +11,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The one place the periodic work is scheduled.
+app.conf.beat_schedule = {
+    "sweep-awaiting-requests": {"task": "workflow.tasks.sweep_awaiting", "schedule": 300.0},
+    "deliver-outbox": {"task": "workflow.tasks.deliver_outbox", "schedule": 60.0},
+}

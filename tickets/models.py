@@ -73,6 +73,12 @@ class Ticket(models.Model):
     first_responded_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every action; agents' forms carry it so that a change made meanwhile is never overwritten.
     version = models.PositiveIntegerField(default=1)
+    # The reminder cycle while the request is Awaiting your reply (workflow.automation). next_automation_at
+    # is when the sweep should look again; the sweep re-checks the policy itself before acting.
+    awaiting_since = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminder_at = models.DateTimeField(null=True, blank=True)
+    next_automation_at = models.DateTimeField(null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
 
@@ -90,6 +96,11 @@ class Ticket(models.Model):
             models.Index(fields=["status", "priority", "-last_activity_at"], name="ticket_status_priority"),
             models.Index(fields=["first_response_due_at"], name="ticket_first_response_due"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(
+                fields=["next_automation_at"],
+                name="ticket_automation_due",
+                condition=models.Q(status="awaiting_reply"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,7 +123,14 @@ class Reply(models.Model):
     """A message in a request's thread: a public reply, or an internal note only agents see."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="replies")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replies",
+        help_text="Empty for a note written by automation (e.g. auto-solve).",
+    )
     body = models.TextField(_("message"), help_text=_("Markdown"))
     is_public = models.BooleanField(default=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
@@ -158,6 +176,7 @@ class EventKind(models.TextChoices):
     MERGE = "merge", _("Merged")
     MERGED_IN = "merged_in", _("Requests merged in")
     ACCESS = "access", _("Organisation access decision")
+    REMINDER = "reminder", _("Reminder sent")
 
 
 class TicketEventQuerySet(models.QuerySet["TicketEvent"]):

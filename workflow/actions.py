@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from tickets.models import Attachment, Channel, EventKind, Reply, Ticket, TicketEvent
-from workflow.models import Priority, PriorityPolicy, Status
+from workflow.models import OutboundEmail, Priority, PriorityPolicy, Status
+from workflow.notifications import notify
 from workflow.transitions import Actor, is_allowed, needs_reason
 
 
@@ -112,6 +113,8 @@ def reply(
         )
         fields = ["last_activity_at"]
         locked.last_activity_at = now
+        if actor == Actor.AGENT:
+            notify(locked, OutboundEmail.Kind.REPLY, actor=author, reply=message)
         if actor == Actor.AGENT and locked.first_responded_at is None:
             locked.first_responded_at = now
             fields.append("first_responded_at")
@@ -206,6 +209,9 @@ def reclassify(
         if locked.first_responded_at is None:
             locked.first_response_due_at = _first_response_due(to, locked.created_at)
             fields.append("first_response_due_at")
+        if locked.status == Status.AWAITING_REPLY:
+            locked.next_automation_at = now  # the sweep re-reads the new priority's policy
+            fields.append("next_automation_at")
         _save(locked, fields)
     _refresh(ticket, locked)
     return ticket
@@ -236,6 +242,87 @@ def record_access_decision(*, ticket: Ticket, actor: User, decision: str, note: 
         _event(locked, EventKind.ACCESS, actor=actor, to=decision, reason=note)
         locked.last_activity_at = timezone.now()
         _save(locked, ["last_activity_at"])
+
+
+# --- Automation: reminders and auto-solve ------------------------------------------------------------------
+
+AUTO_SOLVE = "auto-solve"
+REMINDERS = "reminders"
+
+
+def send_reminder(*, ticket: Ticket, now: datetime) -> bool:
+    """Remind the requester and CCs of a request still Awaiting your reply, if the next reminder is due.
+
+    Runs under the row lock and re-checks everything, so a second sweep (or a second worker at the same
+    moment) finds nothing to do: a reminder is never sent twice. True when a reminder was sent."""
+    with transaction.atomic():
+        locked = _lock(ticket, None)
+        policy = _policy_for(locked)
+        if locked.status != Status.AWAITING_REPLY or locked.reminders_sent >= policy.reminders:
+            return False
+        due = (locked.last_reminder_at or locked.awaiting_since or now) + policy.reminder_every
+        if now < due:
+            locked.next_automation_at = due
+            _save(locked, ["next_automation_at"])
+            return False
+        locked.reminders_sent += 1
+        locked.last_reminder_at = now
+        more = locked.reminders_sent < policy.reminders
+        locked.next_automation_at = now + (policy.reminder_every if more else policy.auto_solve_after)
+        _event(
+            locked,
+            EventKind.REMINDER,
+            actor=None,
+            automation=REMINDERS,
+            to=f"{locked.reminders_sent}/{policy.reminders}",
+            at=now,
+        )
+        notify(locked, OutboundEmail.Kind.REMINDER)
+        _save(locked, ["reminders_sent", "last_reminder_at", "next_automation_at"])
+    _refresh(ticket, locked)
+    return True
+
+
+def auto_solve(*, ticket: Ticket, now: datetime) -> bool:
+    """Solve a request that stayed Awaiting your reply after its last reminder and the policy's wait, with a
+    public note saying why and that a reply reopens it. True when it was solved."""
+    with transaction.atomic():
+        locked = _lock(ticket, None)
+        policy = _policy_for(locked)
+        if locked.status != Status.AWAITING_REPLY or locked.reminders_sent < policy.reminders:
+            return False
+        due = (locked.last_reminder_at or locked.awaiting_since or now) + policy.auto_solve_after
+        if now < due:
+            locked.next_automation_at = due
+            _save(locked, ["next_automation_at"])
+            return False
+        reason = _(
+            "We have not heard back since we asked for your reply, despite %(count)s reminder(s), so this request "
+            "is now solved. If you still need help, just reply: the request reopens."
+        ) % {"count": locked.reminders_sent}
+        fields = _transition(
+            locked,
+            Status.SOLVED,
+            actor=Actor.AUTOMATION,
+            user=None,
+            reason=reason,
+            at=now,
+            automation=AUTO_SOLVE,
+            notify_people=False,
+        )
+        note = _add_reply(ticket=locked, author=None, body=reason, public=True, via=Channel.WEB, attachments=(), at=now)
+        notify(locked, OutboundEmail.Kind.AUTO_SOLVED, reply=note)
+        locked.last_activity_at = now
+        _save(locked, [*fields, "last_activity_at"])
+    _refresh(ticket, locked)
+    return True
+
+
+def _policy_for(ticket: Ticket) -> PriorityPolicy:
+    policy = PriorityPolicy.objects.filter(priority=ticket.priority).first()
+    if policy is None:
+        raise ActionRefused(f"No priority policy for {ticket.priority}; request #{ticket.pk} is left as it is.")
+    return policy
 
 
 # --- Merge ------------------------------------------------------------------------------------------------
@@ -335,7 +422,7 @@ def _merge_note(merged: list[Ticket], audience: set[int]) -> str:
         parts.append(f"**Request #{row.pk} ({row.subject}) was merged into this one.**")
         for message in row.replies.filter(is_public=True).select_related("author").order_by("created_at", "pk"):
             quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
-            parts.append(f"{message.author.get_full_name() or message.author.email} wrote:\n\n{quoted}")
+            parts.append(f"{_display_name(message.author)} wrote:\n\n{quoted}")
     return "\n\n".join(parts)
 
 
@@ -364,6 +451,7 @@ def _transition(
     reason: str,
     at: datetime,
     automation: str = "",
+    notify_people: bool = True,
 ) -> list[str]:
     """Apply one status change to a locked request, if the status machine allows it; return fields to save."""
     source = Status(ticket.status)
@@ -379,7 +467,28 @@ def _transition(
     _event(ticket, EventKind.STATUS, actor=user, automation=automation, source=source, to=to, reason=reason, at=at)
     ticket.status = to
     ticket.solved_at = at if to == Status.SOLVED else None
-    return ["status", "solved_at"]
+    fields = ["status", "solved_at", *_restart_reminder_cycle(ticket, at)]
+    if notify_people and to in STATUS_NOTIFICATIONS:
+        notify(ticket, STATUS_NOTIFICATIONS[to], actor=user)
+    return fields
+
+
+STATUS_NOTIFICATIONS = {Status.AWAITING_REPLY: OutboundEmail.Kind.AWAITING, Status.SOLVED: OutboundEmail.Kind.SOLVED}
+
+
+def _restart_reminder_cycle(ticket: Ticket, at: datetime) -> list[str]:
+    """Entering Awaiting your reply starts a fresh reminder cycle; leaving it (a reply, any other change)
+    stops the sweep from looking at the request. The counters stay as they were until the next cycle."""
+    if ticket.status != Status.AWAITING_REPLY:
+        ticket.awaiting_since = None
+        ticket.next_automation_at = None
+        return ["awaiting_since", "next_automation_at"]
+    policy = PriorityPolicy.objects.filter(priority=ticket.priority).first()
+    ticket.awaiting_since = at
+    ticket.next_automation_at = at + policy.reminder_every if policy else at
+    ticket.reminders_sent = 0
+    ticket.last_reminder_at = None
+    return ["awaiting_since", "next_automation_at", "reminders_sent", "last_reminder_at"]
 
 
 def _event(
@@ -408,7 +517,7 @@ def _event(
 def _add_reply(
     *,
     ticket: Ticket,
-    author: User,
+    author: User | None,
     body: str,
     public: bool,
     via: Channel | str,
@@ -433,6 +542,10 @@ def _add_reply(
 def _first_response_due(priority: Priority, opened: datetime) -> datetime | None:
     policy = PriorityPolicy.objects.filter(priority=priority).first()
     return opened + policy.first_response if policy else None
+
+
+def _display_name(person: User | None) -> str:
+    return (person.get_full_name() or person.email) if person else _("Support")
 
 
 def _emails(people: Iterable[User]) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -59,3 +61,44 @@ class PriorityPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(Priority(self.priority).label)
+
+
+class OutboundEmail(models.Model):
+    """The outbox: one notification to one person, written in the same transaction as the change that causes
+    it, and delivered after commit by a task (or, if that task never ran, by the periodic delivery sweep).
+
+    The row holds the intent (which request, which person, what happened); the message is rendered when it is
+    delivered, so a template error never undoes the change that caused it and is simply retried later.
+    """
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Agent reply"
+        AWAITING = "awaiting", "Awaiting your reply"
+        SOLVED = "solved", "Solved"
+        REMINDER = "reminder", "Reminder"
+        AUTO_SOLVED = "auto_solved", "Solved automatically"
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="outbound_emails")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reply = models.ForeignKey("tickets.Reply", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    message_id = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    given_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_due",
+                condition=models.Q(sent_at__isnull=True, given_up_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for #{self.ticket_id} to {self.recipient_id}"

@@ -92,6 +92,12 @@ def _mailer(url: str) -> dict:
             "smtp+tls://..., or consolemail:// (print to the console)."
         ) from None
     backend = config["EMAIL_BACKEND"]
+    if backend.endswith("filebased.EmailBackend"):
+        # django-environ drops the leading slash of filemail:///absolute/path; read the path ourselves.
+        path = urlsplit(url).path
+        if not path:
+            raise ImproperlyConfigured(f"EMAIL_URL={url!r} names no folder; expected filemail:///absolute/folder.")
+        return {"BACKEND": backend, "OPTIONS": {"file_path": path}}
     if not backend.endswith("smtp.EmailBackend"):
         return {"BACKEND": backend}
     if not config.get("EMAIL_HOST"):
@@ -202,12 +208,25 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Publishing a task must not hang a web request when Redis is down: the outbox sweep delivers later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Email ------------------------------------------------------------------------------------------------
 
 MAILERS = {"default": _mailer(env.str("EMAIL_URL", default="consolemail://"))}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Support <support@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Replies to notifications go to reply+<request>.<token>@REPLY_DOMAIN; Message-IDs use the same domain.
+REPLY_DOMAIN = env.str("REPLY_DOMAIN", default="") or DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">").strip()
+if not REPLY_DOMAIN or " " in REPLY_DOMAIN:
+    raise ImproperlyConfigured(
+        f"REPLY_DOMAIN={REPLY_DOMAIN!r} is not a mail domain; set REPLY_DOMAIN=support.example.com."
+    )
+# An undelivered email is retried with growing waits, then given up (kept in the outbox, marked failed).
+OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 
 # --- People and sign-in -----------------------------------------------------------------------------------
 
