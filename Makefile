@@ -8,7 +8,7 @@ PY := $(BIN)/python
 PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 python $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$c; break; }; done)
 
-.PHONY: run test lint format clean venv
+.PHONY: run test lint format clean venv worker
 
 $(BIN)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6); set PYTHON=/path/to/python3.12"; exit 1; }
@@ -28,6 +28,12 @@ run: $(BIN)/.installed
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
 	@echo "The portal is at http://127.0.0.1:8000/ (Ctrl-C stops it)."
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
+
+# Development only: one worker process with beat inside it. Needs REDIS_URL (without it tasks run inline
+# in the web process and `manage.py sweep_awaiting` runs the periodic work once).
+worker: $(BIN)/.installed
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL, e.g. REDIS_URL=redis://127.0.0.1:6379/0 make worker"; exit 1; }
+	$(BIN)/celery -A portal worker --beat --loglevel=INFO
 
 test: $(BIN)/.installed-test
 	$(BIN)/ruff check .

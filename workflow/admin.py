@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from workflow.models import PriorityPolicy
+from workflow.models import OutboundEmail, PriorityPolicy
 
 
 @admin.register(PriorityPolicy)
@@ -14,6 +14,36 @@ class PriorityPolicyAdmin(admin.ModelAdmin):
     readonly_fields = ["priority"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox, for operators: what is waiting, what was sent, what failed and why. Read-only."""
+
+    list_display = [
+        "id",
+        "kind",
+        "ticket",
+        "recipient",
+        "created_at",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "given_up_at",
+    ]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter), ("given_up_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["ticket", "recipient"]
+    search_fields = ["=ticket__id", "recipient__email", "message_id"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
