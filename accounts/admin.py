@@ -113,6 +113,10 @@ class PersonCreationForm(forms.ModelForm):
         model = User
         fields = ["email", "full_name", "organisation", "is_technical_contact", "is_org_admin", "is_staff"]
 
+    def clean_email(self) -> str:
+        # Lower-cased before the uniqueness check, so Ann@X and ann@x are the same person.
+        return self.cleaned_data["email"].lower()
+
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("is_staff") and not cleaned.get("organisation"):
@@ -123,7 +127,6 @@ class PersonCreationForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> User:
         person = super().save(commit=False)
-        person.email = person.email.lower()
         person.set_unusable_password()
         if commit:
             person.save()
@@ -273,6 +276,10 @@ class AccessRequestAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         pass  # nothing is saved raw; the buttons call the actions in response_change
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_decide": self.has_decide_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def response_change(self, request, obj: AccessRequest):
         if "_grant" in request.POST or "_decline" in request.POST:

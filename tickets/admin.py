@@ -122,9 +122,6 @@ class TicketAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.path)  # back to the form, without a "changed" message
         return super().response_change(request, obj)
 
-    def save_related(self, request, form, formsets, change) -> None:
-        pass  # the event log is read-only and CCs are not edited here
-
 
 @admin.register(Reply)
 class ReplyAdmin(admin.ModelAdmin):
