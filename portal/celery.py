@@ -16,4 +16,5 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "sweep-awaiting-requests": {"task": "workflow.tasks.sweep_awaiting", "schedule": 300.0},
     "deliver-outbox": {"task": "workflow.tasks.deliver_outbox", "schedule": 60.0},
+    "poll-mailbox": {"task": "workflow.tasks.poll_mailbox", "schedule": 60.0},
 }

@@ -102,3 +102,30 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for #{self.ticket_id} to {self.recipient_id}"
+
+
+class InboundEmail(models.Model):
+    """Every message that reached email-in, once (by Message-ID), with what became of it. The unique
+    Message-ID is what stores a message delivered twice only once; the log is what a refused one leaves."""
+
+    class Outcome(models.TextChoices):
+        POSTED = "posted", "Posted as a reply"
+        OPENED = "opened", "Opened a new request"
+        REFUSED = "refused", "Refused"
+        AUTOMATIC = "automatic", "Ignored: automatic message"
+        EMPTY = "empty", "Ignored: nothing to post"
+
+    message_id = models.CharField(max_length=255, unique=True)
+    sender = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    reason = models.TextField(blank=True)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reply = models.ForeignKey("tickets.Reply", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} from {self.sender}: {self.get_outcome_display()}"

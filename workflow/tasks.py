@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from workflow import automation, outbox
+from workflow import automation, mailbox, outbox
 
 
 @shared_task(ignore_result=True)
@@ -20,3 +20,10 @@ def deliver_outbox() -> int:
 @shared_task(ignore_result=True)
 def sweep_awaiting() -> dict:
     return automation.sweep().as_dict()
+
+
+@shared_task(ignore_result=True)
+def poll_mailbox() -> dict:
+    """Does nothing unless IMAP_URL is set."""
+    result = mailbox.poll()
+    return {"handled": result.handled, "left_unread": result.left_unread}

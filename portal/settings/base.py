@@ -225,6 +225,13 @@ if not REPLY_DOMAIN or " " in REPLY_DOMAIN:
     raise ImproperlyConfigured(
         f"REPLY_DOMAIN={REPLY_DOMAIN!r} is not a mail domain; set REPLY_DOMAIN=support.example.com."
     )
+# Email in: mail to this address that answers nothing opens a new request; IMAP_URL (imap[s]://user:password@
+# host[:port]/FOLDER) is polled by beat when set. Larger messages are refused whole.
+SUPPORT_ADDRESS = env.str("SUPPORT_ADDRESS", default="") or DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">").strip()
+IMAP_URL = env.str("IMAP_URL", default="")
+if IMAP_URL and urlsplit(IMAP_URL).scheme not in {"imap", "imaps"}:
+    raise ImproperlyConfigured("IMAP_URL must look like imaps://user:password@mail.example.com/INBOX.")
+INBOUND_MAX_BYTES = _int("INBOUND_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 # An undelivered email is retried with growing waits, then given up (kept in the outbox, marked failed).
 OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 
