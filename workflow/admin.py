@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from workflow.models import OutboundEmail, PriorityPolicy
+from workflow.models import InboundEmail, OutboundEmail, PriorityPolicy
 
 
 @admin.register(PriorityPolicy)
@@ -38,6 +38,26 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter), ("given_up_at", admin.EmptyFieldListFilter)]
     list_select_related = ["ticket", "recipient"]
     search_fields = ["=ticket__id", "recipient__email", "message_id"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    """Every message email-in received, and what became of it. Read-only."""
+
+    list_display = ["received_at", "sender", "subject", "outcome", "ticket", "reason"]
+    list_filter = ["outcome"]
+    list_select_related = ["ticket"]
+    search_fields = ["sender", "message_id", "=ticket__id"]
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
