@@ -35,7 +35,11 @@ worker: $(BIN)/.installed
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL, e.g. REDIS_URL=redis://127.0.0.1:6379/0 make worker"; exit 1; }
 	$(BIN)/celery -A portal worker --beat --loglevel=INFO
 
-test: $(BIN)/.installed-test
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: browser tests will be skipped (they need axe-core from npm and Chromium)"; fi
+
+test: $(BIN)/.installed-test node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
