@@ -67,16 +67,16 @@ def recipients(ticket: Ticket, *, exclude: User | None = None) -> list[User]:
     return chosen
 
 
-def _request_delivery(ids: Iterable[int]) -> None:
-    """Hand the new rows to a worker. If the broker is down this only logs: the periodic delivery sweep sends
-    whatever is still waiting, so nothing is lost and the change that caused it has already been saved."""
-    from workflow.tasks import deliver_email
+def _request_delivery(ids: list[int]) -> None:
+    """Hand the new rows to a worker, in one message for the whole change, so that an unreachable broker
+    costs one connection timeout, not one per recipient. If the broker is down this only logs: the periodic
+    delivery sweep sends whatever is still waiting, and the change itself is already saved."""
+    from workflow.tasks import deliver_emails
 
-    for email_id in ids:
-        try:
-            deliver_email.delay(email_id)
-        except Exception:
-            logger.warning("Could not queue email %s now; the outbox sweep will send it.", email_id, exc_info=True)
+    try:
+        deliver_emails.delay(ids)
+    except Exception:
+        logger.warning("Could not queue emails %s now; the outbox sweep will send them.", ids, exc_info=True)
 
 
 # --- Addresses and threading ------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from workflow import automation, mailbox, outbox
 
 
 @shared_task(ignore_result=True)
-def deliver_email(email_id: int) -> bool:
-    return outbox.deliver_one(email_id)
+def deliver_emails(email_ids: list[int]) -> int:
+    return sum(outbox.deliver_one(email_id) for email_id in email_ids)
 
 
 @shared_task(ignore_result=True)
