@@ -21,8 +21,8 @@ from html.parser import HTMLParser
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.mail import send_mail
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.core.mail import EmailMessage as OutgoingEmail
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
 
 from accounts.models import User
 from tickets.models import Channel, Ticket
@@ -49,6 +49,7 @@ class Received:
     reason: str = ""
     ticket_id: int | None = None
     duplicate: bool = False
+    reply_id: int | None = None
 
 
 @dataclass
@@ -75,12 +76,15 @@ def receive(raw: bytes) -> Received:
         return _store(parsed)
     except (OperationalError, InterfaceError) as error:
         raise TemporaryFailure(str(error)) from error
+    except DataError as error:
+        raise Malformed(f"the database cannot store this message: {error}") from error
 
 
 def _store(parsed: Parsed) -> Received:
-    if InboundEmail.objects.filter(message_id=parsed.message_id).exists():
-        logger.info("Email-in: %s was already received; ignored.", parsed.message_id)
-        return Received(Outcome.POSTED, "already received", duplicate=True)
+    first = InboundEmail.objects.filter(message_id=parsed.message_id).first()
+    if first is not None:
+        logger.info("Email-in: %s was already received (%s); ignored.", parsed.message_id, first.outcome)
+        return Received(first.outcome, "already received", first.ticket_id, duplicate=True)
     try:
         with transaction.atomic():
             received = _decide(parsed)
@@ -91,10 +95,12 @@ def _store(parsed: Parsed) -> Received:
                 outcome=received.outcome,
                 reason=received.reason,
                 ticket_id=received.ticket_id,
+                reply_id=received.reply_id,
             )
     except IntegrityError:
         # Another delivery of the same message won the race; this one stores nothing.
-        return Received(Outcome.POSTED, "already received", duplicate=True)
+        first = InboundEmail.objects.get(message_id=parsed.message_id)
+        return Received(first.outcome, "already received", first.ticket_id, duplicate=True)
     log = logger.info if received.outcome in {Outcome.POSTED, Outcome.OPENED} else logger.warning
     log("Email-in: %s from %s: %s %s", parsed.message_id, parsed.sender, received.outcome, received.reason)
     if received.outcome == Outcome.REFUSED:
@@ -109,6 +115,8 @@ def _decide(parsed: Parsed) -> Received:
     ticket_id, how = _match(parsed, person)
     if person is None:
         return Received(Outcome.REFUSED, "unknown sender", ticket_id)
+    if ticket_id is None and _TAG.search(parsed.subject):
+        return Received(Outcome.REFUSED, "the subject names a request the sender may not post on")
     if ticket_id is None:
         return _open_new(parsed, person)
     ticket = Ticket.objects.filter(pk=ticket_id).first()
@@ -116,14 +124,14 @@ def _decide(parsed: Parsed) -> Received:
         return Received(Outcome.REFUSED, f"sender may not post on request #{ticket_id} (matched by {how})", ticket_id)
     if not parsed.body and not parsed.attachments:
         return Received(Outcome.EMPTY, "no text and no attachment", ticket_id)
-    actions.reply(
+    message = actions.reply(
         ticket=ticket,
         author=person,
         body=_with_notes(parsed) or "(attachment)",
         attachments=parsed.attachments,
         via=Channel.EMAIL,
     )
-    return Received(Outcome.POSTED, f"matched by {how}", ticket_id)
+    return Received(Outcome.POSTED, f"matched by {how}", ticket_id, reply_id=message.pk)
 
 
 def _open_new(parsed: Parsed, person: User) -> Received:
@@ -141,7 +149,9 @@ def _open_new(parsed: Parsed, person: User) -> Received:
         attachments=parsed.attachments,
         via=Channel.EMAIL,
     )
-    return Received(Outcome.OPENED, "new request", ticket.pk)
+    return Received(
+        Outcome.OPENED, "new request", ticket.pk, reply_id=ticket.replies.values_list("pk", flat=True).first()
+    )
 
 
 def _may_post(person: User, ticket: Ticket) -> bool:
@@ -192,17 +202,17 @@ def _bounce(parsed: Parsed, reason: str) -> None:
     if parsed.automatic or not User.objects.filter(email=parsed.sender, is_active=True).exists():
         return
     try:
-        send_mail(
+        OutgoingEmail(
             subject=f"Not delivered: {parsed.subject}"[:200],
-            message=(
+            body=(
                 "Your message could not be added to a support request, so nothing was posted.\n\n"
                 "Reply from the address the request's notifications were sent to, or open the request in the "
                 "portal and reply there."
             ),
             from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[parsed.sender],
+            to=[parsed.sender],
             headers={"Auto-Submitted": "auto-replied"},
-        )
+        ).send()
     except Exception:
         logger.warning("Email-in: could not send the bounce for %s", parsed.message_id, exc_info=True)
 
@@ -233,13 +243,13 @@ def parse(raw: bytes) -> Parsed:
     thread_ids = re.findall(r"<[^<>\s]+>", f"{message.get('In-Reply-To', '')} {message.get('References', '')}")
     body, attachments, dropped = _content(message)
     return Parsed(
-        message_id=message_id,
+        message_id=message_id.replace("\x00", ""),
         sender=sender,
-        subject=str(message.get("Subject", "")).strip(),
+        subject=str(message.get("Subject", "")).replace("\x00", "").strip(),
         recipients=recipients,
         thread_ids=thread_ids,
         automatic=_is_automatic(message, sender),
-        body=strip_quoted(body),
+        body=strip_quoted(body.replace("\x00", "")),
         attachments=attachments,
         dropped_attachments=dropped,
     )
@@ -267,20 +277,36 @@ def _content(message: EmailMessage) -> tuple[str, list[SimpleUploadedFile], int]
         body = html_to_text(_decoded(html_part))
     files: list[SimpleUploadedFile] = []
     dropped = 0
-    for part in message.walk():
-        if part.is_multipart() or part in (text_part, html_part):
+    for part in _leaf_parts(message):
+        if part in (text_part, html_part):
             continue
-        name = part.get_filename()
-        is_inline_image = part.get_content_maintype() == "image" and part.get("Content-ID")
-        if not name and not is_inline_image:
-            continue
-        payload = part.get_payload(decode=True) or b""
-        name = name or f"image-{len(files) + 1}.{part.get_content_subtype()}"
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_payload()
+            payload = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+            name = part.get_filename() or "attached-message.eml"
+        else:
+            name = part.get_filename()
+            is_inline_image = part.get_content_maintype() == "image" and part.get("Content-ID")
+            if not name and not is_inline_image:
+                continue
+            payload = part.get_payload(decode=True) or b""
+            name = name or f"image-{len(files) + 1}.{part.get_content_subtype()}"
         if len(payload) > settings.ATTACHMENT_MAX_BYTES or len(files) >= settings.ATTACHMENT_MAX_COUNT or not payload:
             dropped += 1
             continue
-        files.append(SimpleUploadedFile(name[:255], payload, content_type=part.get_content_type()))
+        files.append(SimpleUploadedFile(name.replace("\x00", "")[:255], payload, content_type=part.get_content_type()))
     return body, files, dropped
+
+
+def _leaf_parts(part: EmailMessage):
+    """Every non-multipart part, without descending into attached messages (each is one attachment)."""
+    if part.get_content_type() == "message/rfc822":
+        yield part
+    elif part.is_multipart():
+        for child in part.iter_parts():
+            yield from _leaf_parts(child)
+    else:
+        yield part
 
 
 def _decoded(part: EmailMessage) -> str:
@@ -348,14 +374,40 @@ _ATTRIBUTION = re.compile(
 )
 
 
+# Mail clients that write the reply above a header block of the quoted message (Outlook): cut there.
+_HARD_CUT = re.compile(
+    r"^\s*(-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Mensaje original|元のメッセージ|원본 메시지)\s*-{2,}"
+    r"|_{10,}"
+    r"|(?:From|Von|De|Dari|差出人|보낸 사람):\s.+)\s*$",
+    re.IGNORECASE,
+)
+# The second half of an attribution line that the client wrapped ("… <support@…>" / "wrote:").
+_WRAPPED_TAIL = re.compile(r"^\s*(?:wrote|schrieb|escribi[óo]|menulis)\b.{0,40}:\s*$", re.IGNORECASE)
+
+
 def strip_quoted(text: str) -> str:
-    """The new part of a reply: everything above the quoted history and the signature."""
-    lines = text.replace("\r\n", "\n").split("\n")
+    """The new text of a reply: without the quoted history, the client's attribution line and the signature.
+
+    Works for replies written above the quote (Gmail, Outlook, Apple Mail), below it and in between
+    (Thunderbird's default): quoted lines are dropped wherever they are, and the new text around them kept."""
+    lines = _join_wrapped_attributions(text.replace("\r\n", "\n").split("\n"))
     kept: list[str] = []
     for line in lines:
-        if _ATTRIBUTION.match(line) or line.startswith(">"):
+        if line.rstrip() == "--":
+            break  # the signature separator ("-- ")
+        if _HARD_CUT.match(line) and any(previous.strip() for previous in kept):
             break
-        if line.rstrip() == "--" or line == "-- ":
-            break  # the signature separator
+        if line.startswith(">") or _ATTRIBUTION.match(line):
+            continue
         kept.append(line)
-    return "\n".join(kept).strip()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def _join_wrapped_attributions(lines: list[str]) -> list[str]:
+    joined: list[str] = []
+    for line in lines:
+        if joined and _WRAPPED_TAIL.match(line) and joined[-1].strip():
+            joined[-1] = f"{joined[-1].rstrip()} {line.strip()}"
+        else:
+            joined.append(line)
+    return joined

@@ -37,16 +37,22 @@ def poll(url: str | None = None, *, limit: int = 200) -> PollResult:
         client.select(unquote(parts.path.lstrip("/")) or "INBOX")
         _, found = client.uid("SEARCH", None, "UNSEEN")
         for uid in (found[0] or b"").split()[:limit]:
+            number = uid.decode()
             _, data = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((item[1] for item in data if isinstance(item, tuple)), b"")
             try:
                 inbound.receive(raw)
             except inbound.TemporaryFailure:
-                logger.warning("IMAP poll: the database is unavailable; message %s stays unread.", uid)
+                logger.warning("IMAP poll: the database is unavailable; message %s stays unread.", number)
                 result.left_unread += 1
                 break
             except inbound.Malformed as problem:
-                logger.warning("IMAP poll: message %s cannot be read (%s); marked read.", uid, problem)
+                logger.warning("IMAP poll: message %s cannot be read (%s); marked read.", number, problem)
+            except Exception:
+                # Unexpected: keep the message (unread, retried next poll) but do not let it block the others.
+                logger.exception("IMAP poll: message %s failed; it stays unread.", number)
+                result.left_unread += 1
+                continue
             client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
             result.handled += 1
     finally:
