@@ -82,7 +82,7 @@ def _request_delivery(ids: list[int]) -> None:
 
 
 def _token(ticket_id: int) -> str:
-    return salted_hmac("workflow.reply-address", str(ticket_id)).hexdigest()[:24]
+    return salted_hmac("workflow.reply-address", str(ticket_id), algorithm="sha256").hexdigest()[:24]
 
 
 def reply_address(ticket: Ticket) -> str:
