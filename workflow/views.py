@@ -143,10 +143,11 @@ def agent_context(ticket: Ticket) -> dict:
     events = list(ticket.events.select_related("actor"))
     reclassifications = [event for event in events if event.kind == EventKind.PRIORITY]
     return {
-        "status_form": StatusForm(initial={**version, "status": ticket.status}),
-        "priority_form": PriorityForm(initial={**version, "priority": ticket.priority}),
-        "assign_form": AssignForm(initial={**version, "assignee": ticket.assignee_id}),
-        "merge_form": MergeForm(),
+        # Several forms on one page: each gets its own ids, so every label names its own field.
+        "status_form": StatusForm(initial={**version, "status": ticket.status}, auto_id="status_%s"),
+        "priority_form": PriorityForm(initial={**version, "priority": ticket.priority}, auto_id="priority_%s"),
+        "assign_form": AssignForm(initial={**version, "assignee": ticket.assignee_id}, auto_id="assign_%s"),
+        "merge_form": MergeForm(auto_id="merge_%s"),
         "events": events,
         "priority_reason": reclassifications[-1].reason if reclassifications else "",
     }

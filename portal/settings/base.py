@@ -292,7 +292,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 # Attachments live outside the static root and are only ever served through the visibility gate.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
-MEDIA_URL = None
+MEDIA_URL = "/media/"  # no URL pattern serves it: files go out only through tickets:attachment
 
 ATTACHMENT_MAX_BYTES = _int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 ATTACHMENT_MAX_COUNT = _int("ATTACHMENT_MAX_COUNT", 5, minimum=1)
