@@ -17,4 +17,5 @@ app.conf.beat_schedule = {
     "sweep-awaiting-requests": {"task": "workflow.tasks.sweep_awaiting", "schedule": 300.0},
     "deliver-outbox": {"task": "workflow.tasks.deliver_outbox", "schedule": 60.0},
     "poll-mailbox": {"task": "workflow.tasks.poll_mailbox", "schedule": 60.0},
+    "disconnect-idle-chats": {"task": "workflow.tasks.disconnect_idle_chats", "schedule": 30.0},
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import Http404
 
-from tickets.models import Attachment, Ticket
+from tickets.models import Attachment, Chat, Ticket
 
 # Ids are positive 64-bit integers; anything else cannot name a request and must not reach the database
 # (SQLite and PostgreSQL both raise on out-of-range integers instead of finding nothing).
@@ -50,3 +50,14 @@ def get_attachment_for(user, pk: int | str) -> Attachment:
         return queryset.get(pk=_as_id(pk))
     except Attachment.DoesNotExist:
         raise Http404("No such file.") from None
+
+
+def get_chat_for(user, pk: int | str) -> Chat:
+    """A chat of a request the person may see; otherwise 404."""
+    queryset = Chat.objects.filter(ticket__in=Ticket.objects.visible_to(user)).select_related(
+        "ticket", "customer", "agent"
+    )
+    try:
+        return queryset.get(pk=_as_id(pk))
+    except Chat.DoesNotExist:
+        raise Http404("No such chat.") from None

@@ -230,3 +230,53 @@ class TicketEvent(models.Model):
         if choices is not None and value in choices.values:
             return str(choices(value).label)
         return value
+
+
+class Chat(models.Model):
+    """A live conversation between a customer and an agent about one request (SPEC §9).
+
+    Every message is stored as it is sent; the request's thread shows the chat as one block. A chat is part of
+    its request, so it follows the request's visibility.
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("Waiting for an agent")
+        ACTIVE = "active", _("In progress")
+        ENDED = "ended", _("Ended")
+        DISCONNECTED = "disconnected", _("Disconnected")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="chats")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.WAITING)
+    started_at = models.DateTimeField(default=timezone.now)
+    taken_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    customer_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        indexes = [models.Index(fields=["state", "started_at"], name="chat_state_started")]
+
+    def __str__(self) -> str:
+        return f"chat {self.pk} on #{self.ticket_id} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in {self.State.WAITING, self.State.ACTIVE}
+
+
+class ChatMessage(models.Model):
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=4000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["chat", "id"], name="chatmessage_chat_id")]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} in chat {self.chat_id}"

@@ -1,4 +1,4 @@
-"""Full-text search over a request's subject and the replies the searcher may read.
+"""Full-text search over a request's subject, the replies the searcher may read, and its chat transcripts.
 
 Every word must appear somewhere in the request: in its subject or in one of its replies. On PostgreSQL each
 word is a prefix query against GIN expression indexes on `to_tsvector('simple', …)` (see migration 0002); the
@@ -13,7 +13,7 @@ import re
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorExact
 from django.db import connection
 
-from tickets.models import Reply, Ticket, TicketQuerySet
+from tickets.models import ChatMessage, Reply, Ticket, TicketQuerySet
 
 MAX_TERMS = 8
 SEARCH_CONFIG = "simple"
@@ -43,7 +43,10 @@ def _tickets_matching(term: str, replies):
         query = SearchQuery(f"'{term}':*", search_type="raw", config=SEARCH_CONFIG)
         by_subject = Ticket.objects.filter(SearchVectorExact(SUBJECT_VECTOR, query))
         by_reply = replies.filter(SearchVectorExact(BODY_VECTOR, query))
+        by_chat = ChatMessage.objects.filter(SearchVectorExact(BODY_VECTOR, query))
     else:
         by_subject = Ticket.objects.filter(subject__icontains=term)
         by_reply = replies.filter(body__icontains=term)
-    return by_subject.values("pk").union(by_reply.values("ticket_id"))
+        by_chat = ChatMessage.objects.filter(body__icontains=term)
+    # Chat transcripts are public like replies: whoever sees the request reads (and finds) its chats.
+    return by_subject.values("pk").union(by_reply.values("ticket_id"), by_chat.values("chat__ticket_id"))

@@ -20,7 +20,7 @@ from tickets.access import get_attachment_for, get_ticket_for
 from tickets.filters import RequestFilter
 from tickets.forms import NewRequestForm, ReplyForm
 from tickets.listing import render_listing
-from tickets.models import Attachment, Ticket
+from tickets.models import Attachment, ChatMessage, Ticket
 from workflow import actions
 from workflow.forms import AgentReplyForm
 from workflow.models import PRIORITY_MEANINGS, STATUS_EXPLANATIONS
@@ -99,9 +99,13 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
     )
     if not request.user.is_staff:
         replies = replies.filter(is_public=True)
+    chats = ticket.chats.prefetch_related(
+        Prefetch("messages", queryset=ChatMessage.objects.select_related("author").order_by("pk"))
+    )
     context = {
         "ticket": ticket,
         "replies": replies,
+        "chats": chats,
         "form": form,
         "status_explanation": STATUS_EXPLANATIONS[ticket.status],
         "priority_meaning": PRIORITY_MEANINGS[ticket.priority],

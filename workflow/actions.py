@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from tickets.models import Attachment, Channel, EventKind, Reply, Ticket, TicketEvent
+from tickets.models import Attachment, Channel, ChatMessage, EventKind, Reply, Ticket, TicketEvent
 from workflow.models import OutboundEmail, Priority, PriorityPolicy, Status
 from workflow.notifications import notify
 from workflow.transitions import Actor, is_allowed, needs_reason
@@ -423,6 +423,9 @@ def _merge_note(merged: list[Ticket], audience: set[int]) -> str:
         for message in row.replies.filter(is_public=True).select_related("author").order_by("created_at", "pk"):
             quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
             parts.append(f"{_display_name(message.author)} wrote:\n\n{quoted}")
+        for line in ChatMessage.objects.filter(chat__ticket=row).select_related("author").order_by("pk"):
+            # A chat that broke off and became several requests: its transcript comes along.
+            parts.append(f"> **{_display_name(line.author)} (chat):** {line.body}")
     return "\n\n".join(parts)
 
 

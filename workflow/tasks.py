@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from workflow import automation, mailbox, outbox
+from workflow import automation, chat, mailbox, outbox
 
 
 @shared_task(ignore_result=True)
@@ -27,3 +27,8 @@ def poll_mailbox() -> dict:
     """Does nothing unless IMAP_URL is set."""
     result = mailbox.poll()
     return {"handled": result.handled, "left_unread": result.left_unread}
+
+
+@shared_task(ignore_result=True)
+def disconnect_idle_chats() -> int:
+    return chat.disconnect_idle()
