@@ -4,9 +4,6 @@ another organisation; every decision is recorded with who and when, and takes ef
 
 from __future__ import annotations
 
-import re
-from html.parser import HTMLParser
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -14,6 +11,7 @@ from django.utils import formats, timezone
 
 from accounts import actions
 from accounts.models import AccessRequest, OrganisationAccess
+from portal.tests.admin_pages import changelist_rows, flash_messages, form_data, inline_rows
 from portal.tests.factories import StaffFactory, TicketFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,96 +22,6 @@ NOT_APPROVED = "The technical contact has not approved this ask yet."
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------
-
-
-class _BrowserForm(HTMLParser):
-    """What a browser submits for one <form>, unchanged: enabled inputs, checked boxes, selected options
-    (the first option of a single select without a selection) and textareas."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.data: dict[str, list[str]] = {}
-        self._select: tuple[str, bool, list[str]] | None = None
-        self._textarea: str | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if "disabled" in attrs:
-            return
-        if tag == "input" and name:
-            kind = attrs.get("type", "text")
-            if kind in {"submit", "button", "reset", "image", "file"}:
-                return
-            if kind in {"checkbox", "radio"}:
-                if "checked" in attrs:
-                    self.data.setdefault(name, []).append(attrs.get("value", "on"))
-                return
-            self.data.setdefault(name, []).append(attrs.get("value", ""))
-        elif tag == "select" and name:
-            self._select = (name, "multiple" in attrs, [])
-            self.data.setdefault(name, [])
-        elif tag == "option" and self._select is not None:
-            name, _multiple, options = self._select
-            options.append(attrs.get("value", ""))
-            if "selected" in attrs:
-                self.data[name].append(attrs.get("value", ""))
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.data[name] = [""]
-
-    def handle_endtag(self, tag):
-        if tag == "select" and self._select is not None:
-            name, multiple, options = self._select
-            if not multiple and not self.data[name] and options:
-                self.data[name] = [options[0]]
-            self._select = None
-        elif tag == "textarea" and self._textarea is not None:
-            # Browsers drop the newline that follows <textarea>.
-            self.data[self._textarea][-1] = self.data[self._textarea][-1].removeprefix("\n")
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self.data[self._textarea][-1] += data
-
-
-def _form_data(response, form_id: str) -> dict[str, list[str]]:
-    html = response.content.decode()
-    start = html.index(f'id="{form_id}"')
-    return _BrowserForm(html[html.rindex("<form", 0, start) : html.index("</form>", start)]).data
-
-
-def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
-def _inline_rows(response, prefix: str) -> list[dict[str, str]]:
-    """The rows of an inline table on a change page, as {field name: displayed text}."""
-    html = response.content.decode()
-    rows = re.findall(rf'<tr class="form-row[^"]*"\s+id="{prefix}-\d+">(.*?)</tr>', html, re.DOTALL)
-    return [
-        {name: _text(cell) for name, cell in re.findall(r'<td class="field-(\w+)">(.*?)</td>', row, re.DOTALL)}
-        for row in rows
-    ]
-
-
-def _changelist_rows(response) -> list[dict[str, str]]:
-    html = response.content.decode()
-    body = html[html.index('<table id="result_list">') :]
-    body = body[body.index("<tbody>") : body.index("</tbody>")]
-    return [
-        {
-            name: _text(cell)
-            for name, cell in re.findall(r'<t[hd] class="field-(\w+)[^"]*">(.*?)</t[hd]>', row, re.DOTALL)
-        }
-        for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)
-    ]
-
-
-def _messages(response) -> list[tuple[str, str]]:
-    return [(message.level_tag, str(message)) for message in response.context["messages"]]
 
 
 def _shown(moment) -> str:
@@ -129,7 +37,7 @@ def _run_action(client, changelist: str, action: str, *objects):
 
 def _press(client, ask: AccessRequest, button: str, **fields):
     url = reverse("admin:accounts_accessrequest_change", args=[ask.pk])
-    data = _form_data(client.get(url), "accessrequest_form")
+    data = form_data(client.get(url), "accessrequest_form")
     data.update({button: ["1"]}, **{name: [value] for name, value in fields.items()})
     return client.post(url, data, follow=True)
 
@@ -137,7 +45,7 @@ def _press(client, ask: AccessRequest, button: str, **fields):
 def _move(client, person, organisation):
     """Change the person's organisation on their admin page, posting everything else back as shown."""
     url = reverse("admin:accounts_user_change", args=[person.pk])
-    data = _form_data(client.get(url), "user_form")
+    data = form_data(client.get(url), "user_form")
     assert data["organisation"] == [str(person.organisation_id)]
     data["organisation"] = [str(organisation.pk)]
     return client.post(url, data, follow=True)
@@ -187,7 +95,7 @@ def bystander_ticket(cast):
 def test_it_lists_asks_with_their_state_and_approval(cast, client_for, contact_ask, boss_ask):
     response = client_for(cast.admin).get(ASKS)
 
-    rows = {row["person"]: (row["state"], row["approval"], row["approver"]) for row in _changelist_rows(response)}
+    rows = {row["person"]: (row["state"], row["approval"], row["approver"]) for row in changelist_rows(response)}
     assert rows == {
         "Sam Second": ("Pending", "Not needed (asked by a technical contact)", "-"),
         "Bo Boss": ("Pending", "Waiting for the technical contact", "Tess Contact"),
@@ -201,8 +109,8 @@ def test_it_filters_the_asks_list_to_pending_asks(cast, client_for, contact_ask,
     everything = client.get(ASKS)
     pending = client.get(ASKS, {"state__exact": "pending"})
 
-    assert {row["person"] for row in _changelist_rows(everything)} == {"Sam Second", "Bo Boss"}
-    assert [(row["person"], row["state"]) for row in _changelist_rows(pending)] == [("Bo Boss", "Pending")]
+    assert {row["person"] for row in changelist_rows(everything)} == {"Sam Second", "Bo Boss"}
+    assert [(row["person"], row["state"]) for row in changelist_rows(pending)] == [("Bo Boss", "Pending")]
 
 
 # --- Grant and decline ------------------------------------------------------------------------------------
@@ -216,7 +124,7 @@ def test_it_grants_an_ask_with_the_admin_action(cast, client_for, contact_ask, s
     assert (access.organisation, access.granted_by, access.revoked_at) == (cast.org, cast.admin, None)
     assert (contact_ask.state, contact_ask.decided_by, contact_ask.grant) == ("granted", cast.admin, access)
     assert contact_ask.decided_at == access.granted_at
-    assert ("info", "Decided 1 ask(s).") in _messages(response)
+    assert ("info", "Decided 1 ask(s).") in flash_messages(response)
 
 
 def test_it_grants_an_ask_with_the_button_on_its_page(cast, client_for, contact_ask, second_contact):
@@ -225,7 +133,7 @@ def test_it_grants_an_ask_with_the_button_on_its_page(cast, client_for, contact_
     access = OrganisationAccess.objects.get(user=second_contact)
     contact_ask.refresh_from_db()
     assert response.redirect_chain == [(reverse("admin:accounts_accessrequest_change", args=[contact_ask.pk]), 302)]
-    assert ("info", "Access granted to Sam Second.") in _messages(response)
+    assert ("info", "Access granted to Sam Second.") in flash_messages(response)
     assert (access.granted_by, contact_ask.state, contact_ask.decided_by) == (cast.admin, "granted", cast.admin)
 
 
@@ -236,14 +144,14 @@ def test_it_declines_an_ask_with_the_admin_action(cast, client_for, contact_ask,
     assert (contact_ask.state, contact_ask.decided_by, contact_ask.grant) == ("declined", cast.admin, None)
     assert contact_ask.decided_at is not None
     assert not OrganisationAccess.objects.filter(user=second_contact).exists()
-    assert ("info", "Decided 1 ask(s).") in _messages(response)
+    assert ("info", "Decided 1 ask(s).") in flash_messages(response)
 
 
 def test_it_declines_an_ask_with_the_button_and_keeps_the_decision_note(cast, client_for, contact_ask, second_contact):
     response = _press(client_for(cast.admin), contact_ask, "_decline", decision_note="Ask your manager first.")
 
     contact_ask.refresh_from_db()
-    assert ("info", "The ask of Sam Second was declined.") in _messages(response)
+    assert ("info", "The ask of Sam Second was declined.") in flash_messages(response)
     assert (contact_ask.state, contact_ask.decided_by, contact_ask.decision_note) == (
         "declined",
         cast.admin,
@@ -265,7 +173,7 @@ def test_it_refuses_to_grant_an_unapproved_administrators_ask_by_action(cast, cl
     response = _run_action(client_for(cast.admin), ASKS, "grant_selected", boss_ask)
 
     boss_ask.refresh_from_db()
-    assert ("error", f"Bo Boss: {NOT_APPROVED}") in _messages(response)
+    assert ("error", f"Bo Boss: {NOT_APPROVED}") in flash_messages(response)
     assert (boss_ask.state, boss_ask.decided_by) == ("pending", None)
     assert not OrganisationAccess.objects.filter(user=boss).exists()
 
@@ -274,7 +182,7 @@ def test_it_refuses_to_grant_an_unapproved_administrators_ask_by_button(cast, cl
     response = _press(client_for(cast.admin), boss_ask, "_grant")
 
     boss_ask.refresh_from_db()
-    assert ("error", NOT_APPROVED) in _messages(response)
+    assert ("error", NOT_APPROVED) in flash_messages(response)
     assert (boss_ask.state, boss_ask.decided_by) == ("pending", None)
     assert not OrganisationAccess.objects.filter(user=boss).exists()
 
@@ -284,7 +192,7 @@ def test_it_grants_an_administrators_ask_once_the_contact_approved(cast, client_
 
     response = _press(client_for(cast.admin), boss_ask, "_grant")
 
-    assert ("info", "Access granted to Bo Boss.") in _messages(response)
+    assert ("info", "Access granted to Bo Boss.") in flash_messages(response)
     assert OrganisationAccess.objects.active().get(user=boss).granted_by == cast.admin
 
 
@@ -297,7 +205,7 @@ def test_it_revokes_a_grant_with_one_admin_action(cast, client_for):
     cast.grant.refresh_from_db()
     assert cast.grant.revoked_by == cast.admin
     assert cast.grant.revoked_at is not None
-    assert ("info", "Revoked 1 grant(s).") in _messages(response)
+    assert ("info", "Revoked 1 grant(s).") in flash_messages(response)
     assert not OrganisationAccess.objects.active().filter(user=cast.contact).exists()
 
 
@@ -313,7 +221,7 @@ def test_it_shows_who_granted_and_who_revoked_when_on_the_persons_page(cast, cli
 
     response = client_for(cast.admin).get(reverse("admin:accounts_user_change", args=[second_contact.pk]))
 
-    assert _inline_rows(response, "organisation_grants") == [
+    assert inline_rows(response, "organisation_grants") == [
         {
             "organisation": "Northwind",
             "granted_at": _shown(access.granted_at),
@@ -322,7 +230,7 @@ def test_it_shows_who_granted_and_who_revoked_when_on_the_persons_page(cast, cli
             "revoked_by": "Sue Superuser",
         }
     ]
-    [ask_row] = _inline_rows(response, "access_requests")
+    [ask_row] = inline_rows(response, "access_requests")
     assert (ask_row["state"], ask_row["decided_by"], ask_row["decided_at"]) == (
         "Granted",
         "Sid Admin",
@@ -337,7 +245,7 @@ def test_it_shows_the_approval_and_the_decline_on_the_persons_page(cast, client_
 
     response = client_for(cast.admin).get(reverse("admin:accounts_user_change", args=[boss.pk]))
 
-    assert _inline_rows(response, "access_requests") == [
+    assert inline_rows(response, "access_requests") == [
         {
             "created_at": _shown(boss_ask.created_at),
             "state": "Declined",
@@ -348,7 +256,7 @@ def test_it_shows_the_approval_and_the_decline_on_the_persons_page(cast, client_
             "decided_at": _shown(boss_ask.decided_at),
         }
     ]
-    assert _inline_rows(response, "organisation_grants") == []
+    assert inline_rows(response, "organisation_grants") == []
 
 
 def test_it_shows_grants_revocations_and_asks_on_the_organisations_page(cast, client_for, contact_ask, second_contact):
@@ -360,7 +268,7 @@ def test_it_shows_grants_revocations_and_asks_on_the_organisations_page(cast, cl
 
     response = client.get(reverse("admin:accounts_organisation_change", args=[cast.org.pk]))
 
-    grants = {row["user"]: row for row in _inline_rows(response, "access_grants")}
+    grants = {row["user"]: row for row in inline_rows(response, "access_grants")}
     assert grants["Sam Second"] == {
         "user": "Sam Second",
         "granted_at": _shown(new_grant.granted_at),
@@ -372,7 +280,7 @@ def test_it_shows_grants_revocations_and_asks_on_the_organisations_page(cast, cl
         "Sid Admin",
         _shown(cast.grant.revoked_at),
     )
-    [ask_row] = _inline_rows(response, "access_requests")
+    [ask_row] = inline_rows(response, "access_requests")
     assert (ask_row["person"], ask_row["state"], ask_row["decided_by"]) == ("Sam Second", "Granted", "Sid Admin")
 
 
@@ -416,7 +324,7 @@ def test_it_refuses_to_grant_the_ask_of_a_person_moved_to_another_organisation(
     response = _run_action(client, ASKS, "grant_selected", contact_ask)
 
     contact_ask.refresh_from_db()
-    assert ("error", "Sam Second: This ask was already withdrawn.") in _messages(response)
+    assert ("error", "Sam Second: This ask was already withdrawn.") in flash_messages(response)
     assert contact_ask.state == "withdrawn"
     assert not OrganisationAccess.objects.filter(user=second_contact).exists()
 
@@ -424,7 +332,7 @@ def test_it_refuses_to_grant_the_ask_of_a_person_moved_to_another_organisation(
 def test_it_refuses_to_grant_the_ask_of_a_deactivated_person(cast, client_for, contact_ask, second_contact):
     client = client_for(cast.admin)
     url = reverse("admin:accounts_user_change", args=[second_contact.pk])
-    data = _form_data(client.get(url), "user_form")
+    data = form_data(client.get(url), "user_form")
     del data["is_active"]
     assert client.post(url, data).status_code == 302
     second_contact.refresh_from_db()
@@ -433,7 +341,7 @@ def test_it_refuses_to_grant_the_ask_of_a_deactivated_person(cast, client_for, c
     response = _press(client, contact_ask, "_grant")
 
     contact_ask.refresh_from_db()
-    assert ("error", "Sam Second is no longer in Northwind.") in _messages(response)
+    assert ("error", "Sam Second is no longer in Northwind.") in flash_messages(response)
     assert contact_ask.state == "pending"
     assert not OrganisationAccess.objects.filter(user=second_contact).exists()
 
@@ -446,10 +354,10 @@ def test_it_refuses_to_grant_the_same_ask_twice(cast, client_for, contact_ask, s
     by_action = _run_action(client, ASKS, "grant_selected", contact_ask)
     by_button = client.post(reverse("admin:accounts_accessrequest_change", args=[contact_ask.pk]), {"_grant": "1"})
 
-    assert ("error", "Sam Second: This ask was already granted.") in _messages(by_action)
-    assert ("info", "Decided 1 ask(s).") not in _messages(by_action)
+    assert ("error", "Sam Second: This ask was already granted.") in flash_messages(by_action)
+    assert ("info", "Decided 1 ask(s).") not in flash_messages(by_action)
     assert by_button.status_code == 302
-    assert ("error", "This ask was already granted.") in _messages(client.get(by_button["Location"]))
+    assert ("error", "This ask was already granted.") in flash_messages(client.get(by_button["Location"]))
     assert list(OrganisationAccess.objects.filter(user=second_contact)) == [first]
 
 
@@ -463,7 +371,7 @@ def test_it_revokes_the_grant_of_a_person_moved_through_their_admin_page(cast, c
     cast.contact.refresh_from_db()
     cast.grant.refresh_from_db()
     assert response.redirect_chain == [(reverse("admin:accounts_user_changelist"), 302)]
-    assert [level for level, _text in _messages(response)] == ["success"]
+    assert [level for level, page_text in flash_messages(response)] == ["success"]
     assert cast.contact.organisation == cast.other_org
     assert cast.grant.revoked_by == cast.admin
     assert cast.grant.revoked_at is not None

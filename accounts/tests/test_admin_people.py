@@ -5,7 +5,6 @@ with the number of rows."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import Group
@@ -16,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AccessRequest, User
+from portal.tests.admin_pages import changelist_rows, flash_messages, form_data, inline_rows
 from portal.tests.factories import OrganisationAccessFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,97 +30,6 @@ RESET_LINK = re.compile(r"http://testserver(/accounts/password/reset/key/\S+/)")
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------
-
-
-class _BrowserForm(HTMLParser):
-    """What a browser submits for one <form>, unchanged: enabled inputs, checked boxes, selected options
-    (the first option of a single select without a selection) and textareas."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.data: dict[str, list[str]] = {}
-        self._select: tuple[str, bool, list[str]] | None = None
-        self._textarea: str | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if "disabled" in attrs:
-            return
-        if tag == "input" and name:
-            kind = attrs.get("type", "text")
-            if kind in {"submit", "button", "reset", "image", "file"}:
-                return
-            if kind in {"checkbox", "radio"}:
-                if "checked" in attrs:
-                    self.data.setdefault(name, []).append(attrs.get("value", "on"))
-                return
-            self.data.setdefault(name, []).append(attrs.get("value", ""))
-        elif tag == "select" and name:
-            self._select = (name, "multiple" in attrs, [])
-            self.data.setdefault(name, [])
-        elif tag == "option" and self._select is not None:
-            name, _multiple, options = self._select
-            options.append(attrs.get("value", ""))
-            if "selected" in attrs:
-                self.data[name].append(attrs.get("value", ""))
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.data[name] = [""]
-
-    def handle_endtag(self, tag):
-        if tag == "select" and self._select is not None:
-            name, multiple, options = self._select
-            if not multiple and not self.data[name] and options:
-                self.data[name] = [options[0]]
-            self._select = None
-        elif tag == "textarea" and self._textarea is not None:
-            # Browsers drop the newline that follows <textarea>.
-            self.data[self._textarea][-1] = self.data[self._textarea][-1].removeprefix("\n")
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self.data[self._textarea][-1] += data
-
-
-def _form_data(response, form_id: str) -> dict[str, list[str]]:
-    html = response.content.decode()
-    start = html.index(f'id="{form_id}"')
-    return _BrowserForm(html[html.rindex("<form", 0, start) : html.index("</form>", start)]).data
-
-
-def _text(html: str) -> str:
-    """A cell's text as read on screen; the admin's yes/no icons read as their alt text."""
-    html = re.sub(r'<img [^>]*alt="([^"]*)"[^>]*>', r" \1 ", html)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
-def _inline_rows(response, prefix: str) -> list[dict[str, str]]:
-    html = response.content.decode()
-    rows = re.findall(rf'<tr class="form-row[^"]*"\s+id="{prefix}-\d+">(.*?)</tr>', html, re.DOTALL)
-    return [
-        {name: _text(cell) for name, cell in re.findall(r'<td class="field-(\w+)">(.*?)</td>', row, re.DOTALL)}
-        for row in rows
-    ]
-
-
-def _changelist_rows(response) -> list[dict[str, str]]:
-    html = response.content.decode()
-    body = html[html.index('<table id="result_list">') :]
-    body = body[body.index("<tbody>") : body.index("</tbody>")]
-    return [
-        {
-            name: _text(cell)
-            for name, cell in re.findall(r'<t[hd] class="field-(\w+)[^"]*">(.*?)</t[hd]>', row, re.DOTALL)
-        }
-        for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)
-    ]
-
-
-def _messages(response) -> list[tuple[str, str]]:
-    return [(message.level_tag, str(message)) for message in response.context["messages"]]
 
 
 def _reset_link(message) -> str:
@@ -146,7 +55,7 @@ def _choose_password_and_sign_in(link: str, email: str) -> Client:
 
 def _add_person(client, **fields):
     """The add page, filled in and saved as a site admin would."""
-    data = _form_data(client.get(ADD_PERSON), "user_form")
+    data = form_data(client.get(ADD_PERSON), "user_form")
     for name, value in fields.items():
         if value is True:
             data[name] = ["on"]
@@ -179,7 +88,7 @@ def test_it_lists_organisations_with_members_technical_contacts_and_current_gran
 
     counts = {
         row["name"]: (row["member_count"], row["technical_contacts"], row["grant_count"])
-        for row in _changelist_rows(response)
+        for row in changelist_rows(response)
     }
     # Northwind: requester, colleague, bystander, the contact and the second contact; one grant is revoked.
     assert counts == {"Northwind": ("5", "2", "1"), "Globex": ("1", "0", "0")}
@@ -188,7 +97,7 @@ def test_it_lists_organisations_with_members_technical_contacts_and_current_gran
 def test_it_shows_members_and_current_grants_on_the_organisations_page(cast, client_for):
     response = client_for(cast.admin).get(reverse("admin:accounts_organisation_change", args=[cast.org.pk]))
 
-    members = {row["email"]: row for row in _inline_rows(response, "members")}
+    members = {row["email"]: row for row in inline_rows(response, "members")}
     assert set(members) == {
         "requester@northwind.example",
         "colleague@northwind.example",
@@ -200,7 +109,7 @@ def test_it_shows_members_and_current_grants_on_the_organisations_page(cast, cli
         "contact@northwind.example"
     ]
     assert {row["is_active"] for row in members.values()} == {"True"}
-    [grant] = _inline_rows(response, "access_grants")
+    [grant] = inline_rows(response, "access_grants")
     assert (grant["user"], grant["revoked_at"]) == ("Tess Contact", "-")
 
 
@@ -214,7 +123,7 @@ def test_it_shows_a_persons_roles_organisation_and_active_state_on_their_page(ca
     contact_page = client.get(reverse("admin:accounts_user_change", args=[cast.contact.pk]))
     boss_page = client.get(reverse("admin:accounts_user_change", args=[boss.pk]))
 
-    contact = _form_data(contact_page, "user_form")
+    contact = form_data(contact_page, "user_form")
     assert (contact["organisation"], contact.get("is_technical_contact"), contact.get("is_org_admin")) == (
         [str(cast.org.pk)],
         ["on"],
@@ -222,7 +131,7 @@ def test_it_shows_a_persons_roles_organisation_and_active_state_on_their_page(ca
     )
     assert (contact.get("is_active"), contact.get("is_staff")) == (["on"], None)
     assert f'<option value="{cast.org.pk}" selected>Northwind</option>' in contact_page.content.decode()
-    other = _form_data(boss_page, "user_form")
+    other = form_data(boss_page, "user_form")
     assert (other["organisation"], other.get("is_technical_contact"), other.get("is_org_admin")) == (
         [str(cast.other_org.pk)],
         None,
@@ -234,7 +143,7 @@ def test_it_shows_a_persons_roles_organisation_and_active_state_on_their_page(ca
 def test_it_lists_people_with_their_organisation_and_roles(cast, client_for):
     response = client_for(cast.admin).get(PEOPLE)
 
-    rows = {row["email"]: row for row in _changelist_rows(response)}
+    rows = {row["email"]: row for row in changelist_rows(response)}
     assert rows["contact@northwind.example"]["organisation"] == "Northwind"
     assert rows["outsider@globex.example"]["organisation"] == "Globex"
     assert rows["agent@support.example"]["organisation"] == "-"
@@ -246,7 +155,7 @@ def test_it_emails_a_working_password_link_with_the_admin_action(cast, client_fo
         PEOPLE, {"action": "email_password_link", "_selected_action": [cast.requester.pk], "index": 0}, follow=True
     )
 
-    assert ("info", "Sent 1 password link(s).") in _messages(response)
+    assert ("info", "Sent 1 password link(s).") in flash_messages(response)
     [message] = mail.outbox
     assert message.to == ["requester@northwind.example"]
     browser = _choose_password_and_sign_in(_reset_link(message), cast.requester.email)
@@ -265,7 +174,7 @@ def test_it_sends_no_password_link_to_a_deactivated_person(cast, client_for):
         follow=True,
     )
 
-    assert ("info", "Sent 1 password link(s).") in _messages(response)
+    assert ("info", "Sent 1 password link(s).") in flash_messages(response)
     assert [message.to for message in mail.outbox] == [["colleague@northwind.example"]]
 
 
@@ -273,7 +182,7 @@ def test_it_sends_no_password_link_to_a_deactivated_person(cast, client_for):
 
 
 def test_it_offers_no_password_fields_on_the_add_page(cast, client_for):
-    data = _form_data(client_for(cast.admin).get(ADD_PERSON), "user_form")
+    data = form_data(client_for(cast.admin).get(ADD_PERSON), "user_form")
 
     assert {"email", "full_name", "organisation"} <= set(data)
     assert not [name for name in data if "password" in name]
@@ -296,7 +205,7 @@ def test_it_invites_a_person_added_by_a_site_admin(cast, client_for):
         False,
     )
     assert not person.has_usable_password()
-    assert ("info", "new.person@northwind.example was emailed a link to choose a password.") in _messages(response)
+    assert ("info", "new.person@northwind.example was emailed a link to choose a password.") in flash_messages(response)
     [message] = mail.outbox
     assert message.to == ["new.person@northwind.example"]
     browser = _choose_password_and_sign_in(_reset_link(message), "new.person@northwind.example")

@@ -86,10 +86,6 @@ def _signed_in(user) -> Client:
     return client
 
 
-def _messages(response) -> list[tuple[str, str]]:
-    return [(message.level_tag, str(message)) for message in response.context["messages"]]
-
-
 # --- The table: persona × page ----------------------------------------------------------------------------
 
 

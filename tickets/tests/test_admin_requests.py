@@ -4,15 +4,13 @@ workflow fields of the request's page, never by posting a model field."""
 
 from __future__ import annotations
 
-import re
-from html.parser import HTMLParser
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import formats, timezone
 
+from portal.tests.admin_pages import changelist_rows, flash_messages, form_data, inline_rows
 from portal.tests.factories import OrganisationFactory, ReplyFactory, TicketFactory, UserFactory
 from tickets.models import EventKind, Ticket, TicketEvent
 from workflow import actions
@@ -26,98 +24,9 @@ STALE = "This request changed since you opened it. Look at the change, then try 
 # --- Helpers ----------------------------------------------------------------------------------------------
 
 
-class _BrowserForm(HTMLParser):
-    """What a browser submits for one <form>, unchanged: enabled inputs, checked boxes, selected options
-    (the first option of a single select without a selection) and textareas."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.data: dict[str, list[str]] = {}
-        self._select: tuple[str, bool, list[str]] | None = None
-        self._textarea: str | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if "disabled" in attrs:
-            return
-        if tag == "input" and name:
-            kind = attrs.get("type", "text")
-            if kind in {"submit", "button", "reset", "image", "file"}:
-                return
-            if kind in {"checkbox", "radio"}:
-                if "checked" in attrs:
-                    self.data.setdefault(name, []).append(attrs.get("value", "on"))
-                return
-            self.data.setdefault(name, []).append(attrs.get("value", ""))
-        elif tag == "select" and name:
-            self._select = (name, "multiple" in attrs, [])
-            self.data.setdefault(name, [])
-        elif tag == "option" and self._select is not None:
-            name, _multiple, options = self._select
-            options.append(attrs.get("value", ""))
-            if "selected" in attrs:
-                self.data[name].append(attrs.get("value", ""))
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.data[name] = [""]
-
-    def handle_endtag(self, tag):
-        if tag == "select" and self._select is not None:
-            name, multiple, options = self._select
-            if not multiple and not self.data[name] and options:
-                self.data[name] = [options[0]]
-            self._select = None
-        elif tag == "textarea" and self._textarea is not None:
-            # Browsers drop the newline that follows <textarea>.
-            self.data[self._textarea][-1] = self.data[self._textarea][-1].removeprefix("\n")
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self.data[self._textarea][-1] += data
-
-
-def _form_data(response, form_id: str) -> dict[str, list[str]]:
-    html = response.content.decode()
-    start = html.index(f'id="{form_id}"')
-    return _BrowserForm(html[html.rindex("<form", 0, start) : html.index("</form>", start)]).data
-
-
-def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
-def _inline_rows(response, prefix: str) -> list[dict[str, str]]:
-    html = response.content.decode()
-    rows = re.findall(rf'<tr class="form-row[^"]*"\s+id="{prefix}-\d+">(.*?)</tr>', html, re.DOTALL)
-    return [
-        {name: _text(cell) for name, cell in re.findall(r'<td class="field-(\w+)">(.*?)</td>', row, re.DOTALL)}
-        for row in rows
-    ]
-
-
-def _changelist_rows(response) -> list[dict[str, str]]:
-    html = response.content.decode()
-    body = html[html.index('<table id="result_list">') :]
-    body = body[body.index("<tbody>") : body.index("</tbody>")]
-    return [
-        {
-            name: _text(cell)
-            for name, cell in re.findall(r'<t[hd] class="field-(\w+)[^"]*">(.*?)</t[hd]>', row, re.DOTALL)
-        }
-        for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)
-    ]
-
-
 def _listed(response) -> set[int]:
     assert response.status_code == 200
     return {ticket.pk for ticket in response.context["cl"].result_list}
-
-
-def _messages(response) -> list[tuple[str, str]]:
-    return [(message.level_tag, str(message)) for message in response.context["messages"]]
 
 
 def _shown(moment) -> str:
@@ -130,7 +39,7 @@ def _page(ticket: Ticket) -> str:
 
 def _opened(client, ticket: Ticket) -> dict[str, list[str]]:
     """The request's admin page as a browser would post it back unchanged."""
-    return _form_data(client.get(_page(ticket)), "ticket_form")
+    return form_data(client.get(_page(ticket)), "ticket_form")
 
 
 def _submit(client, ticket: Ticket, data: dict[str, list[str]], **fields):
@@ -166,7 +75,7 @@ def tickets(cast):
 def test_it_lists_requests_with_status_priority_organisation_requester_and_last_activity(cast, client_for, tickets):
     response = client_for(cast.admin).get(REQUESTS)
 
-    rows = {row["id"]: row for row in _changelist_rows(response)}
+    rows = {row["id"]: row for row in changelist_rows(response)}
     assert set(rows) == {str(ticket.pk) for ticket in tickets.values()}
     stapler = tickets["stapler"]
     assert rows[str(stapler.pk)] == {
@@ -245,7 +154,7 @@ def test_it_shows_the_event_log_read_only_on_the_request_page(cast, client_for):
 
     response = client_for(cast.admin).get(_page(cast.ticket))
 
-    assert _inline_rows(response, "events") == [
+    assert inline_rows(response, "events") == [
         {
             "created_at": _shown(status.created_at),
             "kind": "Status changed",
@@ -266,7 +175,7 @@ def test_it_shows_the_event_log_read_only_on_the_request_page(cast, client_for):
         },
     ]
     # Nothing of the log is a form field: only the ids the inline formset needs are posted back.
-    data = _form_data(response, "ticket_form")
+    data = form_data(response, "ticket_form")
     assert sorted(name for name in data if name.startswith("events-0-")) == ["events-0-id", "events-0-ticket"]
     assert 'name="events-0-reason"' not in response.content.decode()
 
@@ -326,7 +235,7 @@ def test_it_refuses_to_solve_without_a_reason(cast, client_for):
 
     cast.ticket.refresh_from_db()
     assert response.redirect_chain == [(_page(cast.ticket), 302)]
-    assert _messages(response) == [("error", "Say why the request is Solved.")]
+    assert flash_messages(response) == [("error", "Say why the request is Solved.")]
     assert (cast.ticket.status, cast.ticket.solved_at, cast.ticket.version) == ("open", None, before)
     assert _workflow_events(cast.ticket) == []
 
@@ -339,7 +248,7 @@ def test_it_refuses_a_change_made_on_a_page_opened_before_another_change(cast, c
     response = _submit(client, cast.ticket, opened, new_status="on_hold")
 
     cast.ticket.refresh_from_db()
-    assert _messages(response) == [("error", STALE)]
+    assert flash_messages(response) == [("error", STALE)]
     assert (cast.ticket.status, cast.ticket.priority) == ("open", "S2")
     assert _workflow_events(cast.ticket) == [
         (EventKind.PRIORITY, cast.agent.pk, "S3", "S2", "Meanwhile, by another agent.")
