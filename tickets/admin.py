@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin import RecordAdmin
 from tickets.access import parse_id
 from tickets.models import Reply, Ticket, TicketEvent
 from tickets.search import search
@@ -124,17 +125,8 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reply)
-class ReplyAdmin(admin.ModelAdmin):
+class ReplyAdmin(RecordAdmin):
     list_display = ["id", "ticket", "author", "is_public", "created_at"]
     list_select_related = ["ticket", "author"]
     raw_id_fields = ["ticket", "author"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

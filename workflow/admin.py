@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from portal.admin import RecordAdmin
 from workflow.models import InboundEmail, OutboundEmail, PriorityPolicy
 
 
@@ -21,7 +22,7 @@ class PriorityPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(RecordAdmin):
     """The outbox, for operators: what is waiting, what was sent, what failed and why. Read-only."""
 
     list_display = [
@@ -38,20 +39,10 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter), ("given_up_at", admin.EmptyFieldListFilter)]
     list_select_related = ["ticket", "recipient"]
     search_fields = ["=ticket__id", "recipient__email", "message_id"]
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(admin.ModelAdmin):
+class InboundEmailAdmin(RecordAdmin):
     """Every message email-in received, and what became of it. Read-only."""
 
     list_display = ["received_at", "sender", "subject", "outcome", "ticket", "reason"]
@@ -59,12 +50,3 @@ class InboundEmailAdmin(admin.ModelAdmin):
     list_select_related = ["ticket"]
     search_fields = ["sender", "message_id", "=ticket__id"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
