@@ -52,7 +52,10 @@ def poll(request: HttpRequest, pk: int) -> JsonResponse:
     """Messages after ?after=<id>, oldest first. The client asks again with the last id it has, so a dropped
     connection loses nothing and shows nothing twice."""
     chat = get_chat_for(request.user, pk)
-    after = parse_id(request.GET.get("after") or "") or 0
+    cursor = request.GET.get("after", "0").strip() or "0"
+    after = 0 if cursor == "0" else parse_id(cursor)
+    if after is None or not cursor.isdigit():
+        return JsonResponse({"error": "after must be the id of the last message seen (a whole number)."}, status=400)
     if request.user.pk == chat.customer_id:
         chats.seen_by_customer(chat)
     new = chat.messages.filter(pk__gt=after).select_related("author")[:200]

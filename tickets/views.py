@@ -102,10 +102,17 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
     chats = ticket.chats.prefetch_related(
         Prefetch("messages", queryset=ChatMessage.objects.select_related("author").order_by("pk"))
     )
+    # The thread, oldest first: replies and chat transcripts in the order they happened.
+    thread = sorted(
+        [
+            *(("reply", reply, reply.created_at) for reply in replies),
+            *(("chat", chat, chat.started_at) for chat in chats),
+        ],
+        key=lambda entry: entry[2],
+    )
     context = {
         "ticket": ticket,
-        "replies": replies,
-        "chats": chats,
+        "thread": thread,
         "form": form,
         "status_explanation": STATUS_EXPLANATIONS[ticket.status],
         "priority_meaning": PRIORITY_MEANINGS[ticket.priority],

@@ -29,8 +29,13 @@ def start_chat(*, customer: User, first_message: str, ticket: Ticket | None = No
     body = _clean(first_message)
     with transaction.atomic():
         if ticket is None:
+            # The first message lives in the transcript; the description only says where the request began.
             ticket = actions.open_request(
-                requester=customer, subject=body.splitlines()[0][:150], body=body, priority="S3", via=Channel.CHAT
+                requester=customer,
+                subject=body.splitlines()[0][:150],
+                body=_("This request was started in a chat; the conversation is below."),
+                priority="S3",
+                via=Channel.CHAT,
             )
         else:
             if customer.is_staff:
@@ -39,6 +44,8 @@ def start_chat(*, customer: User, first_message: str, ticket: Ticket | None = No
             if ticket.status != Status.OPEN:
                 # Support owns the next step while a chat runs; on a Solved request this is the reopen.
                 actions.change_status(ticket=ticket, to=Status.OPEN, actor=customer, reason=_("A chat was started."))
+        # Locking the request makes "is a chat already running?" and creating one a single step.
+        Ticket.objects.select_for_update().filter(pk=ticket.pk).first()
         if Chat.objects.filter(
             ticket=ticket, customer=customer, state__in=[Chat.State.WAITING, Chat.State.ACTIVE]
         ).exists():
@@ -71,16 +78,22 @@ def post(*, chat: Chat, author: User, body: str) -> ChatMessage:
     """A message from the chat's customer or from the agent who answers it; nobody else."""
     text = _clean(body)
     with transaction.atomic():
-        locked = Chat.objects.select_for_update().get(pk=chat.pk)
+        locked = Chat.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=chat.pk)
         if not locked.is_open:
             raise ActionRefused(_("This chat has ended. Start a new one to continue."))
         if author.pk not in {locked.customer_id, locked.agent_id}:
             raise ActionRefused(_("Only the customer and the agent answering the chat can write in it."))
+        actions.actor_for(locked.ticket, author)  # someone who lost sight of the request writes nothing
         message = ChatMessage.objects.create(chat=locked, author=author, body=text)
         if author.pk == locked.customer_id:
             locked.customer_seen_at = message.created_at
             locked.save(update_fields=["customer_seen_at"])
         Ticket.objects.filter(pk=locked.ticket_id).update(last_activity_at=message.created_at)
+        if author.pk == locked.agent_id:
+            # An agent's answer in a chat is support's first response, as a public reply would be.
+            Ticket.objects.filter(pk=locked.ticket_id, first_responded_at__isnull=True).update(
+                first_responded_at=message.created_at
+            )
     return message
 
 
@@ -115,6 +128,8 @@ def _clean(body: str) -> str:
     text = (body or "").strip()
     if not text:
         raise ActionRefused(_("Write a message first."))
+    if "\x00" in text:
+        raise ActionRefused(_("The message contains a character that cannot be stored (NUL)."))
     if len(text) > MAX_MESSAGE:
         raise ActionRefused(_("A chat message can be at most %(count)s characters.") % {"count": MAX_MESSAGE})
     return text

@@ -7,6 +7,7 @@
   const log = document.getElementById("chat-log");
   if (!log) return;
   const form = document.getElementById("chat-form");
+  const endForm = document.getElementById("chat-end");
   const state = document.getElementById("chat-state");
   const error = document.getElementById("chat-error");
   let lastId = Number(log.dataset.lastId || 0);
@@ -40,6 +41,7 @@
       state.textContent = data.state_label + (data.agent ? " · " + data.agent : "");
       if (data.state === "ended" || data.state === "disconnected") {
         if (form) form.hidden = true;
+        if (endForm) endForm.hidden = true;
         return;
       }
       delay = 1000;
