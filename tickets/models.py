@@ -177,6 +177,7 @@ class EventKind(models.TextChoices):
     MERGED_IN = "merged_in", _("Requests merged in")
     ACCESS = "access", _("Organisation access decision")
     REMINDER = "reminder", _("Reminder sent")
+    SUBJECT = "subject", _("Subject changed")
 
 
 class TicketEventQuerySet(models.QuerySet["TicketEvent"]):

@@ -217,6 +217,24 @@ def reclassify(
     return ticket
 
 
+def rename(*, ticket: Ticket, subject: str, actor: User, expected_version: int | None = None) -> Ticket:
+    """An agent gives the request a better subject (a chat's first message rarely makes a good one)."""
+    _require_agent(actor, _("Only agents change a request's subject."))
+    subject = " ".join((subject or "").split())
+    if not subject or len(subject) > 150:
+        raise ActionRefused(_("A subject is 1 to 150 characters."))
+    with transaction.atomic():
+        locked = _lock(ticket, expected_version)
+        if locked.subject == subject:
+            raise ActionRefused(_("The request already has this subject."))
+        _event(locked, EventKind.SUBJECT, actor=actor, source=locked.subject, to=subject)
+        locked.subject = subject
+        _save(locked, ["subject"])
+    ticket.subject = subject
+    _refresh(ticket, locked)
+    return ticket
+
+
 def assign(*, ticket: Ticket, assignee: User | None, actor: User, expected_version: int | None = None) -> Ticket:
     """An agent gives the request to an agent (or to nobody)."""
     _require_agent(actor, _("Only agents assign requests."))

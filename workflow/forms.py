@@ -36,6 +36,10 @@ class PriorityForm(VersionedForm):
     )
 
 
+class SubjectForm(VersionedForm):
+    subject = forms.CharField(label=_("Subject"), max_length=150)
+
+
 class AssignForm(VersionedForm):
     assignee = forms.ModelChoiceField(
         label=_("Assignee"),

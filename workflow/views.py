@@ -22,7 +22,7 @@ from tickets.listing import render_listing
 from tickets.models import EventKind, Ticket
 from workflow import actions
 from workflow.filters import QueueFilter
-from workflow.forms import AssignForm, MergeForm, PriorityForm, StatusForm
+from workflow.forms import AssignForm, MergeForm, PriorityForm, StatusForm, SubjectForm
 
 QUEUE_COLUMNS = (
     "id", "subject", "status", "priority", "created_at", "last_activity_at", "first_response_due_at",
@@ -105,6 +105,18 @@ def reclassify(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
+def rename(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, pk)
+
+    def change(data: dict) -> str:
+        actions.rename(ticket=ticket, subject=data["subject"], actor=request.user, expected_version=data["version"])
+        return _("Subject changed.")
+
+    return _apply(request, ticket, SubjectForm(request.POST), change)
+
+
+@staff_required
+@require_POST
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, pk)
 
@@ -148,6 +160,7 @@ def agent_context(ticket: Ticket) -> dict:
         "priority_form": PriorityForm(initial={**version, "priority": ticket.priority}, auto_id="priority_%s"),
         "assign_form": AssignForm(initial={**version, "assignee": ticket.assignee_id}, auto_id="assign_%s"),
         "merge_form": MergeForm(auto_id="merge_%s"),
+        "subject_form": SubjectForm(initial={**version, "subject": ticket.subject}, auto_id="subject_%s"),
         "events": events,
         "priority_reason": reclassifications[-1].reason if reclassifications else "",
     }

@@ -73,7 +73,9 @@ def test_mark_solved(client, world, persona):
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-@pytest.mark.parametrize("name", ["workflow:status", "workflow:priority", "workflow:assign", "workflow:merge"])
+@pytest.mark.parametrize(
+    "name", ["workflow:status", "workflow:priority", "workflow:assign", "workflow:merge", "workflow:subject"]
+)
 def test_agent_changes(client, world, persona, name):
     cast, _ = world
     _sign_in(client, cast, persona)

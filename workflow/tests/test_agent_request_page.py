@@ -21,7 +21,7 @@ def said(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
-AGENT_URLS = ["workflow:status", "workflow:priority", "workflow:assign", "workflow:merge"]
+AGENT_URLS = ["workflow:status", "workflow:priority", "workflow:assign", "workflow:merge", "workflow:subject"]
 
 
 @pytest.mark.parametrize("name", AGENT_URLS)
@@ -229,3 +229,48 @@ def test_the_agents_page_costs_the_same_queries_whatever_the_history(cast, clien
         actions.internal_note(ticket=cast.ticket, author=cast.agent, body=f"note {index}")
         actions.reply(ticket=cast.ticket, author=cast.agent, body=f"reply {index}")
     assert count() == few
+
+
+def test_agent_renames_a_request_and_it_is_recorded(cast, client_for):
+    response = client_for(cast.agent).post(
+        reverse("workflow:subject", args=[cast.ticket.pk]),
+        {"subject": "  Dashboard tiles blank after 24.2 upgrade ", "version": cast.ticket.version},
+    )
+    cast.ticket.refresh_from_db()
+    assert cast.ticket.subject == "Dashboard tiles blank after 24.2 upgrade"
+    event = TicketEvent.objects.get(ticket=cast.ticket, kind=EventKind.SUBJECT)
+    assert (event.actor, event.from_value) == (cast.agent, "Dashboard tiles fail to load")
+    assert "Subject changed." in said(response)
+
+
+@pytest.mark.parametrize("subject", ["", "   ", "x" * 151])
+def test_a_bad_subject_is_refused_and_nothing_changes(cast, client_for, subject):
+    response = client_for(cast.agent).post(
+        reverse("workflow:subject", args=[cast.ticket.pk]), {"subject": subject, "version": cast.ticket.version}
+    )
+    cast.ticket.refresh_from_db()
+    assert cast.ticket.subject == "Dashboard tiles fail to load"
+    assert said(response)
+    assert not TicketEvent.objects.filter(kind=EventKind.SUBJECT).exists()
+
+
+@pytest.mark.parametrize("persona", ["requester", "colleague", "contact", "outsider"])
+def test_customers_cannot_rename(cast, client_for, persona):
+    response = client_for(getattr(cast, persona)).post(
+        reverse("workflow:subject", args=[cast.ticket.pk]), {"subject": "Mine now", "version": cast.ticket.version}
+    )
+    assert response.status_code == 404
+    cast.ticket.refresh_from_db()
+    assert cast.ticket.subject == "Dashboard tiles fail to load"
+
+
+def test_a_chat_started_request_gets_a_real_subject_from_the_agent(cast, client_for):
+    from workflow import chat
+
+    started = chat.start_chat(customer=cast.requester, first_message="hi, quick question about exports please")
+    ticket = started.ticket
+    client_for(cast.agent).post(
+        reverse("workflow:subject", args=[ticket.pk]), {"subject": "Exporting to CSV", "version": ticket.version}
+    )
+    ticket.refresh_from_db()
+    assert (ticket.channel, ticket.subject) == ("chat", "Exporting to CSV")
