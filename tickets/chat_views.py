@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets.access import get_chat_for, get_ticket_for, parse_id
-from tickets.models import Chat
+from tickets.models import Chat, Ticket
 from workflow import chat as chats
 from workflow.actions import ActionRefused
 from workflow.views import staff_required
@@ -120,7 +120,9 @@ def take(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def agent_list(request: HttpRequest) -> HttpResponse:
     open_chats = (
-        Chat.objects.filter(state__in=[Chat.State.WAITING, Chat.State.ACTIVE])
+        Chat.objects.filter(
+            ticket__in=Ticket.objects.visible_to(request.user), state__in=[Chat.State.WAITING, Chat.State.ACTIVE]
+        )
         .select_related("ticket", "customer", "agent", "ticket__organisation")
         .order_by("started_at")[:200]
     )
