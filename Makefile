@@ -8,7 +8,7 @@ PY := $(BIN)/python
 PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 python $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$c; break; }; done)
 
-.PHONY: run test lint format clean venv worker
+.PHONY: run test lint format clean venv worker messages
 
 $(BIN)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6); set PYTHON=/path/to/python3.12"; exit 1; }
@@ -24,6 +24,7 @@ $(BIN)/.installed-test: $(BIN)/.installed requirements-test.txt
 venv: $(BIN)/.installed
 
 run: $(BIN)/.installed
+	$(PY) manage.py compile_catalogues
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
 	@echo "The portal is at http://127.0.0.1:8000/ (Ctrl-C stops it)."
@@ -42,6 +43,7 @@ node_modules/.installed: package.json package-lock.json
 test: $(BIN)/.installed-test node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(PY) manage.py compile_catalogues
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed-test
@@ -50,6 +52,12 @@ lint: $(BIN)/.installed-test
 format: $(BIN)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Developers: refresh the catalogues after changing strings (needs GNU gettext's xgettext and msgmerge), then
+# translate what is new or fuzzy; the test suite fails while any entry is untranslated or fuzzy.
+messages: $(BIN)/.installed
+	$(PY) manage.py makemessages --no-obsolete --add-location=file --ignore='.venv/*' --ignore='node_modules/*' \
+		--ignore='var/*' --ignore='*/tests/*' -l de -l es -l id -l ja -l ko
 
 clean:
 	rm -rf $(VENV) var

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from accounts import actions
+from accounts.forms import time_zone_choices
 from accounts.models import AccessRequest, Organisation, OrganisationAccess, User
 
 
@@ -111,7 +112,17 @@ class PersonCreationForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["email", "full_name", "organisation", "is_technical_contact", "is_org_admin", "is_staff"]
+        fields = [
+            "email",
+            "full_name",
+            "organisation",
+            "is_technical_contact",
+            "is_org_admin",
+            "is_staff",
+            "language",
+            "time_zone",
+        ]
+        widgets = {"time_zone": forms.Select(choices=time_zone_choices())}
 
     def clean_email(self) -> str:
         # Lower-cased before the uniqueness check, so Ann@X and ann@x are the same person.
@@ -143,6 +154,7 @@ def send_password_link(request: HttpRequest, person: User) -> None:
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
+
     list_display = [
         "email",
         "full_name",
@@ -160,9 +172,16 @@ class UserAdmin(DjangoUserAdmin):
     actions = ["email_password_link"]
     inlines = [GrantInline, AskInline]
     add_form = PersonCreationForm
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "time_zone":
+            kwargs["widget"] = forms.Select(choices=time_zone_choices())
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Person"), {"fields": ["full_name", "organisation", "is_technical_contact", "is_org_admin", "is_active"]}),
+        (_("Language and time zone"), {"fields": ["language", "time_zone"]}),
         (_("Staff"), {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
@@ -171,7 +190,16 @@ class UserAdmin(DjangoUserAdmin):
             None,
             {
                 "classes": ["wide"],
-                "fields": ["email", "full_name", "organisation", "is_technical_contact", "is_org_admin", "is_staff"],
+                "fields": [
+                    "email",
+                    "full_name",
+                    "organisation",
+                    "is_technical_contact",
+                    "is_org_admin",
+                    "is_staff",
+                    "language",
+                    "time_zone",
+                ],
                 "description": _("The person is emailed a link to choose their password."),
             },
         ),
@@ -310,6 +338,8 @@ class AccessRequestAdmin(admin.ModelAdmin):
                 decide(ask)
                 done += 1
             except actions.AccessRefused as refusal:
-                self.message_user(request, f"{ask.person}: {refusal}", messages.ERROR)
+                self.message_user(
+                    request, _("%(person)s: %(refusal)s") % {"person": ask.person, "refusal": refusal}, messages.ERROR
+                )
         if done:
             self.message_user(request, _("Decided %(count)d ask(s).") % {"count": done})

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import User, timezone_names
 
 
 class AskForAccessForm(forms.Form):
@@ -27,3 +28,31 @@ class AskForAccessForm(forms.Form):
                 .exclude(pk=person.pk)
                 .order_by("full_name", "email")
             )
+
+
+class PreferencesForm(forms.ModelForm):
+    """A person's own language and time zone: pages and emails follow them."""
+
+    time_zone = forms.ChoiceField(label=_("Time zone"), help_text=_("Dates and times are shown in this time zone."))
+
+    class Meta:
+        model = User
+        fields = ["language", "time_zone"]
+        labels = {"language": _("Language")}
+        help_texts = {"language": _("Pages and the emails we send you.")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("As my browser asks")), *settings.LANGUAGES]
+        self.fields["time_zone"].choices = time_zone_choices()
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in timezone_names()]
+
+
+class LanguageForm(forms.Form):
+    """The header's language switch."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    next = forms.CharField(required=False)

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from functools import cache
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+@cache
+def timezone_names() -> tuple[str, ...]:
+    """The IANA zones a person may pick, sorted; legacy aliases ("US/Eastern", "Etc/GMT+5") are left out."""
+    names = zoneinfo.available_timezones()
+    return (*sorted(n for n in names if "/" in n and not n.startswith(("Etc/", "SystemV/", "US/"))), "UTC")
+
+
+def validate_timezone(name: str) -> None:
+    if name and name not in timezone_names():
+        raise ValidationError(_("“%(name)s” is not a time zone."), params={"name": name})
 
 
 class Organisation(models.Model):
     """A customer organisation: the tenant. Customers see nothing of any other organisation."""
 
-    name = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
 
     def __str__(self) -> str:
         return self.name
@@ -45,24 +65,42 @@ class User(AbstractBaseUser, PermissionsMixin):
     no customer organisation.
     """
 
-    email = models.EmailField(unique=True)
-    full_name = models.CharField(max_length=150)
+    email = models.EmailField(_("email"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("organisation"),
     )
     is_technical_contact = models.BooleanField(
-        default=False, help_text="A technical contact of their organisation; may hold organisation-level access."
+        _("is technical contact"),
+        default=False,
+        help_text=_("A technical contact of their organisation; may hold organisation-level access."),
     )
     is_org_admin = models.BooleanField(
-        "organisation administrator",
+        _("organisation administrator"),
         default=False,
-        help_text="Has the Administrator role in their organisation.",
+        help_text=_("Has the Administrator role in their organisation."),
     )
     is_staff = models.BooleanField(
-        "agent", default=False, help_text="Support staff: sees and works every request, may sign in to the admin."
+        _("agent"), default=False, help_text=_("Support staff: sees and works every request, may sign in to the admin.")
     )
-    is_active = models.BooleanField(default=True)
-    date_joined = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(_("is active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Empty means "as my browser asks"; emails then go out in the site's default language.
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES, help_text=_("Pages and emails.")
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text=_("Dates and times are shown in this time zone."),
+    )
 
     objects = UserManager()
 
@@ -72,6 +110,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["full_name", "email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             # Staff serve every organisation; a customer belongs to exactly one.
             models.CheckConstraint(
@@ -93,19 +133,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_agent(self) -> bool:
         return self.is_staff
 
-    @property
-    def role_labels(self) -> list[str]:
-        if self.is_superuser:
-            return ["Site admin"]
-        if self.is_staff:
-            return ["Agent"]
-        labels = ["Customer"]
-        if self.is_technical_contact:
-            labels.append("Technical contact")
-        if self.is_org_admin:
-            labels.append("Organisation administrator")
-        return labels
-
 
 class OrganisationAccessQuerySet(models.QuerySet["OrganisationAccess"]):
     def active(self) -> OrganisationAccessQuerySet:
@@ -118,20 +145,30 @@ class OrganisationAccess(models.Model):
     Grants are never deleted; revoking one stamps `revoked_at`, so the record of who had access when stays.
     """
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="organisation_grants")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="access_grants")
-    granted_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The site admin."
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="organisation_grants", verbose_name=_("user"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="access_grants", verbose_name=_("organisation")
     )
-    granted_at = models.DateTimeField(default=timezone.now)
-    revoked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    granted_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("granted by"),
+        help_text=_("The site admin."),
+    )
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("revoked by")
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     objects = OrganisationAccessQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "organisation-level access"
-        verbose_name_plural = "organisation-level access"
+        verbose_name = _("organisation-level access")
+        verbose_name_plural = _("organisation-level access")
         ordering = ["-granted_at"]
         constraints = [
             models.UniqueConstraint(
@@ -142,8 +179,9 @@ class OrganisationAccess(models.Model):
         ]
 
     def __str__(self) -> str:
-        state = "revoked" if self.revoked_at else "active"
-        return f"{self.user} → {self.organisation} ({state})"
+        if self.revoked_at:
+            return _("%(user)s → %(organisation)s (revoked)") % {"user": self.user, "organisation": self.organisation}
+        return _("%(user)s → %(organisation)s (active)") % {"user": self.user, "organisation": self.organisation}
 
     @property
     def is_active(self) -> bool:
@@ -166,42 +204,61 @@ class AccessRequest(models.Model):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        GRANTED = "granted", "Granted"
-        DECLINED = "declined", "Declined"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PENDING = "pending", _("Pending")
+        GRANTED = "granted", _("Granted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     class Approval(models.TextChoices):
-        NOT_NEEDED = "not_needed", "Not needed (asked by a technical contact)"
-        PENDING = "pending", "Waiting for the technical contact"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
+        NOT_NEEDED = "not_needed", _("Not needed (asked by a technical contact)")
+        PENDING = "pending", _("Waiting for the technical contact")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
 
-    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_requests")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="access_requests")
-    ticket = models.OneToOneField(
-        "tickets.Ticket", on_delete=models.PROTECT, null=True, blank=True, related_name="access_request"
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_requests", verbose_name=_("person"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="access_requests", verbose_name=_("organisation")
     )
-    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
-    created_at = models.DateTimeField(default=timezone.now)
+    ticket = models.OneToOneField(
+        "tickets.Ticket",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_request",
+        verbose_name=_("ticket"),
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     approver = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_requests_to_approve"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_requests_to_approve",
+        verbose_name=_("approver"),
     )
-    approval = models.CharField(max_length=20, choices=Approval.choices, default=Approval.NOT_NEEDED)
-    approval_decided_at = models.DateTimeField(null=True, blank=True)
+    approval = models.CharField(_("approval"), max_length=20, choices=Approval.choices, default=Approval.NOT_NEEDED)
+    approval_decided_at = models.DateTimeField(_("approval decided at"), null=True, blank=True)
 
-    decided_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
     grant = models.OneToOneField(
-        OrganisationAccess, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_request"
+        OrganisationAccess,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_request",
+        verbose_name=_("grant"),
     )
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "ask for organisation-level access"
-        verbose_name_plural = "asks for organisation-level access"
+        verbose_name = _("ask for organisation-level access")
+        verbose_name_plural = _("asks for organisation-level access")
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "organisation"],

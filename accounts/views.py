@@ -6,16 +6,20 @@ it and the technical contact it names; anyone else gets 404.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import actions
-from accounts.forms import AskForAccessForm
+from accounts.forms import AskForAccessForm, LanguageForm, PreferencesForm
 from accounts.models import AccessRequest, OrganisationAccess
 from tickets.access import parse_id
 
@@ -115,3 +119,42 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Your ask was withdrawn."))
     return redirect("accounts:organisation_access")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switch: a cookie for everyone, and the profile too for a signed-in person, so
+    their emails follow. Goes back to the page it was used on."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Choose one of the languages offered."))
+    language = form.cleaned_data["language"]
+    target = form.cleaned_data["next"]
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("home")
+    if request.user.is_authenticated and request.user.language != language:
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    response = redirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    form = PreferencesForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        translation.activate(form.instance.language or translation.get_language_from_request(request))
+        messages.success(request, _("Your preferences were saved."))
+        return redirect("preferences")
+    return render(request, "accounts/preferences.html", {"form": form}, status=400 if form.errors else 200)

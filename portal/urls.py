@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as account_views
 from tickets import views as ticket_views
 
 urlpatterns = [
@@ -9,5 +10,7 @@ urlpatterns = [
     path("agent/", include("workflow.urls")),
     path("organisation-access/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("preferences/", account_views.preferences, name="preferences"),
+    path("language/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

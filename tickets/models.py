@@ -48,18 +48,30 @@ class Ticket(models.Model):
     """A support request. Its primary key is the public, sequential request id."""
 
     subject = models.CharField(_("subject"), max_length=150)
-    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="tickets")
-    ccs = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="cc_tickets")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="requested_tickets",
+        verbose_name=_("requester"),
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("organisation")
+    )
+    ccs = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="cc_tickets", verbose_name=_("ccs"))
     priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices, default=Priority.S3)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
-    priority_changed_at = models.DateTimeField(null=True, blank=True)
-    solved_at = models.DateTimeField(null=True, blank=True)
+    priority_changed_at = models.DateTimeField(_("priority changed at"), null=True, blank=True)
+    solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_sources"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_sources",
+        verbose_name=_("merged into"),
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -68,22 +80,25 @@ class Ticket(models.Model):
         blank=True,
         related_name="assigned_tickets",
         limit_choices_to={"is_staff": True},
+        verbose_name=_("assignee"),
     )
-    first_response_due_at = models.DateTimeField(null=True, blank=True)
-    first_responded_at = models.DateTimeField(null=True, blank=True)
+    first_response_due_at = models.DateTimeField(_("first response due at"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first responded at"), null=True, blank=True)
     # Bumped by every action; agents' forms carry it so that a change made meanwhile is never overwritten.
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(_("version"), default=1)
     # The reminder cycle while the request is Awaiting your reply (workflow.automation). next_automation_at
     # is when the sweep should look again; the sweep re-checks the policy itself before acting.
-    awaiting_since = models.DateTimeField(null=True, blank=True)
-    reminders_sent = models.PositiveSmallIntegerField(default=0)
-    last_reminder_at = models.DateTimeField(null=True, blank=True)
-    next_automation_at = models.DateTimeField(null=True, blank=True)
+    awaiting_since = models.DateTimeField(_("awaiting since"), null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    last_reminder_at = models.DateTimeField(_("last reminder at"), null=True, blank=True)
+    next_automation_at = models.DateTimeField(_("next automation at"), null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
 
     class Meta:
         ordering = ["-last_activity_at", "-pk"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
         indexes = [
             # My requests: one organisation's (or one requester's) requests, by either sort, optionally by status.
             models.Index(fields=["organisation", "-last_activity_at"], name="ticket_org_activity"),
@@ -122,28 +137,31 @@ class Ticket(models.Model):
 class Reply(models.Model):
     """A message in a request's thread: a public reply, or an internal note only agents see."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies", verbose_name=_("ticket"))
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="replies",
-        help_text="Empty for a note written by automation (e.g. auto-solve).",
+        verbose_name=_("author"),
+        help_text=_("Empty for a note written by automation (e.g. auto-solve)."),
     )
     body = models.TextField(_("message"), help_text=_("Markdown"))
-    is_public = models.BooleanField(default=True)
-    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
-    created_at = models.DateTimeField(default=timezone.now)
+    is_public = models.BooleanField(_("is public"), default=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
-        verbose_name_plural = "replies"
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="reply_ticket_created")]
 
     def __str__(self) -> str:
-        kind = "reply" if self.is_public else "internal note"
-        return f"{kind} on #{self.ticket_id} by {self.author}"
+        if self.is_public:
+            return _("reply on #%(ticket)s by %(author)s") % {"ticket": self.ticket_id, "author": self.author}
+        return _("internal note on #%(ticket)s by %(author)s") % {"ticket": self.ticket_id, "author": self.author}
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -153,15 +171,17 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to=attachment_path, max_length=200)
-    name = models.CharField(max_length=255, help_text="The file name as uploaded, shown to people.")
-    size = models.PositiveBigIntegerField()
-    content_type = models.CharField(max_length=100, default="application/octet-stream")
-    created_at = models.DateTimeField(default=timezone.now)
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("reply"))
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    name = models.CharField(_("name"), max_length=255, help_text=_("The file name as uploaded, shown to people."))
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=100, default="application/octet-stream")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
 
     def __str__(self) -> str:
         return self.name
@@ -191,21 +211,30 @@ class TicketEvent(models.Model):
     Rows are only ever appended; the admin shows them read-only.
     """
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket"))
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    automation = models.CharField(max_length=50, blank=True, help_text="Set when no person made the change.")
-    from_value = models.CharField(max_length=100, blank=True)
-    to_value = models.CharField(max_length=100, blank=True)
-    reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    automation = models.CharField(
+        _("automation"), max_length=50, blank=True, help_text=_("Set when no person made the change.")
+    )
+    from_value = models.CharField(_("from value"), max_length=100, blank=True)
+    to_value = models.CharField(_("to value"), max_length=100, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     objects = TicketEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
         indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
 
     def __str__(self) -> str:
@@ -246,19 +275,28 @@ class Chat(models.Model):
         ENDED = "ended", _("Ended")
         DISCONNECTED = "disconnected", _("Disconnected")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="chats")
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="chats", verbose_name=_("ticket"))
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
     )
-    state = models.CharField(max_length=20, choices=State.choices, default=State.WAITING)
-    started_at = models.DateTimeField(default=timezone.now)
-    taken_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    customer_seen_at = models.DateTimeField(default=timezone.now)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.WAITING)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    customer_seen_at = models.DateTimeField(_("customer seen at"), default=timezone.now)
 
     class Meta:
         ordering = ["started_at", "pk"]
+        verbose_name = _("chat")
+        verbose_name_plural = _("chats")
         indexes = [models.Index(fields=["state", "started_at"], name="chat_state_started")]
 
     def __str__(self) -> str:
@@ -270,13 +308,17 @@ class Chat(models.Model):
 
 
 class ChatMessage(models.Model):
-    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField(max_length=4000)
-    created_at = models.DateTimeField(default=timezone.now)
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages", verbose_name=_("chat"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    body = models.TextField(_("body"), max_length=4000)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("chat message")
+        verbose_name_plural = _("chat messages")
         indexes = [models.Index(fields=["chat", "id"], name="chatmessage_chat_id")]
 
     def __str__(self) -> str:

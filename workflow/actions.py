@@ -14,15 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from tickets.models import Attachment, Channel, ChatMessage, EventKind, Reply, Ticket, TicketEvent
 from workflow.models import OutboundEmail, Priority, PriorityPolicy, Status
-from workflow.notifications import notify
+from workflow.notifications import auto_solve_note, notify
 from workflow.transitions import Actor, is_allowed, needs_reason
 
 
@@ -314,10 +315,10 @@ def auto_solve(*, ticket: Ticket, now: datetime) -> bool:
             locked.next_automation_at = due
             _save(locked, ["next_automation_at"])
             return False
-        reason = _(
-            "We have not heard back since we asked for your reply, despite %(count)s reminder(s), so this request "
-            "is now solved. If you still need help, just reply: the request reopens."
-        ) % {"count": locked.reminders_sent}
+        # The note stays on the request for everyone; it is written in the requester's language (each email
+        # carries the same words in its recipient's own).
+        with translation.override(locked.requester.language or settings.LANGUAGE_CODE):
+            reason = auto_solve_note(locked.reminders_sent)
         fields = _transition(
             locked,
             Status.SOLVED,
@@ -339,7 +340,10 @@ def auto_solve(*, ticket: Ticket, now: datetime) -> bool:
 def _policy_for(ticket: Ticket) -> PriorityPolicy:
     policy = PriorityPolicy.objects.filter(priority=ticket.priority).first()
     if policy is None:
-        raise ActionRefused(f"No priority policy for {ticket.priority}; request #{ticket.pk} is left as it is.")
+        raise ActionRefused(
+            _("No priority policy for %(priority)s; request #%(id)s is left as it is.")
+            % {"priority": ticket.priority, "id": ticket.pk}
+        )
     return policy
 
 
@@ -390,7 +394,12 @@ def merge(
             fields = []
             if row.status != Status.SOLVED:
                 fields = _transition(
-                    row, Status.SOLVED, actor=Actor.MERGE, user=actor, reason=f"Merged into #{into.pk}.", at=now
+                    row,
+                    Status.SOLVED,
+                    actor=Actor.MERGE,
+                    user=actor,
+                    reason=_("Merged into #%(id)s.") % {"id": into.pk},
+                    at=now,
                 )
             row.merged_into = into
             row.last_activity_at = now
@@ -435,15 +444,20 @@ def _merge_note(merged: list[Ticket], audience: set[int]) -> str:
         followers = {row.requester_id, *row.ccs.values_list("pk", flat=True)}
         if not audience <= followers:
             # Not even the subject: it can say as much as the conversation.
-            parts.append(f"**Request #{row.pk} was merged into this one.** Its conversation stays on #{row.pk}.")
+            parts.append(
+                _("**Request #%(id)s was merged into this one.** Its conversation stays on #%(id)s.") % {"id": row.pk}
+            )
             continue
-        parts.append(f"**Request #{row.pk} ({row.subject}) was merged into this one.**")
+        parts.append(
+            _("**Request #%(id)s (%(subject)s) was merged into this one.**") % {"id": row.pk, "subject": row.subject}
+        )
         for message in row.replies.filter(is_public=True).select_related("author").order_by("created_at", "pk"):
             quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
-            parts.append(f"{_display_name(message.author)} wrote:\n\n{quoted}")
+            parts.append(_("%(name)s wrote:") % {"name": _display_name(message.author)} + f"\n\n{quoted}")
         for line in ChatMessage.objects.filter(chat__ticket=row).select_related("author").order_by("pk"):
             # A chat that broke off and became several requests: its transcript comes along.
-            parts.append(f"> **{_display_name(line.author)} (chat):** {line.body}")
+            author = _("%(name)s (chat):") % {"name": _display_name(line.author)}
+            parts.append(f"> **{author}** {line.body}")
     return "\n\n".join(parts)
 
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tickets.models import Ticket
 from workflow import actions
@@ -62,7 +63,7 @@ def process_one_awaiting(ticket_id: int, *, now: datetime) -> str | None:
         return None
     policy = PriorityPolicy.objects.filter(priority=ticket.priority).first()
     if policy is None:
-        raise actions.ActionRefused(f"No priority policy for {ticket.priority}.")
+        raise actions.ActionRefused(_("No priority policy for %(priority)s.") % {"priority": ticket.priority})
     if ticket.reminders_sent < policy.reminders:
         return "reminded" if actions.send_reminder(ticket=ticket, now=now) else None
     return "solved" if actions.auto_solve(ticket=ticket, now=now) else None

@@ -44,14 +44,20 @@ PRIORITY_MEANINGS = {
 class PriorityPolicy(models.Model):
     """Service targets for one priority. Site admins edit these in the admin; nothing is read from settings."""
 
-    priority = models.CharField(max_length=2, choices=Priority.choices, unique=True)
-    first_response = models.DurationField(help_text=_("Support answers a new request within this time."))
-    reminder_every = models.DurationField(
-        help_text=_("While a request is Awaiting your reply, the requester is reminded this often.")
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices, unique=True)
+    first_response = models.DurationField(
+        _("first response"), help_text=_("Support answers a new request within this time.")
     )
-    reminders = models.PositiveSmallIntegerField(help_text=_("How many reminders are sent before auto-solve."))
+    reminder_every = models.DurationField(
+        _("reminder every"),
+        help_text=_("While a request is Awaiting your reply, the requester is reminded this often."),
+    )
+    reminders = models.PositiveSmallIntegerField(
+        _("reminders"), help_text=_("How many reminders are sent before auto-solve.")
+    )
     auto_solve_after = models.DurationField(
-        help_text=_("A request still Awaiting your reply this long after the last reminder is solved.")
+        _("auto solve after"),
+        help_text=_("A request still Awaiting your reply this long after the last reminder is solved."),
     )
 
     class Meta:
@@ -72,26 +78,34 @@ class OutboundEmail(models.Model):
     """
 
     class Kind(models.TextChoices):
-        REPLY = "reply", "Agent reply"
-        AWAITING = "awaiting", "Awaiting your reply"
-        SOLVED = "solved", "Solved"
-        REMINDER = "reminder", "Reminder"
-        AUTO_SOLVED = "auto_solved", "Solved automatically"
+        REPLY = "reply", _("Agent reply")
+        AWAITING = "awaiting", _("Awaiting your reply")
+        SOLVED = "solved", _("Solved")
+        REMINDER = "reminder", _("Reminder")
+        AUTO_SOLVED = "auto_solved", _("Solved automatically")
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="outbound_emails")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    reply = models.ForeignKey("tickets.Reply", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    message_id = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    given_up_at = models.DateTimeField(null=True, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="outbound_emails", verbose_name=_("ticket")
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("recipient")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    reply = models.ForeignKey(
+        "tickets.Reply", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("reply")
+    )
+    message_id = models.CharField(_("message id"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    given_up_at = models.DateTimeField(_("given up at"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
         indexes = [
             models.Index(
                 fields=["next_attempt_at"],
@@ -101,7 +115,11 @@ class OutboundEmail(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for #{self.ticket_id} to {self.recipient_id}"
+        return _("%(kind)s for #%(ticket)s to %(recipient)s") % {
+            "kind": self.get_kind_display(),
+            "ticket": self.ticket_id,
+            "recipient": self.recipient_id,
+        }
 
 
 class InboundEmail(models.Model):
@@ -109,23 +127,33 @@ class InboundEmail(models.Model):
     Message-ID is what stores a message delivered twice only once; the log is what a refused one leaves."""
 
     class Outcome(models.TextChoices):
-        POSTED = "posted", "Posted as a reply"
-        OPENED = "opened", "Opened a new request"
-        REFUSED = "refused", "Refused"
-        AUTOMATIC = "automatic", "Ignored: automatic message"
-        EMPTY = "empty", "Ignored: nothing to post"
+        POSTED = "posted", _("Posted as a reply")
+        OPENED = "opened", _("Opened a new request")
+        REFUSED = "refused", _("Refused")
+        AUTOMATIC = "automatic", _("Ignored: automatic message")
+        EMPTY = "empty", _("Ignored: nothing to post")
 
-    message_id = models.CharField(max_length=255, unique=True)
-    sender = models.CharField(max_length=254, blank=True)
-    subject = models.CharField(max_length=255, blank=True)
-    received_at = models.DateTimeField(default=timezone.now)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    reason = models.TextField(blank=True)
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    reply = models.ForeignKey("tickets.Reply", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    message_id = models.CharField(_("message id"), max_length=255, unique=True)
+    sender = models.CharField(_("sender"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("ticket")
+    )
+    reply = models.ForeignKey(
+        "tickets.Reply", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("reply")
+    )
 
     class Meta:
         ordering = ["-received_at"]
+        verbose_name = _("inbound email")
+        verbose_name_plural = _("inbound emails")
 
     def __str__(self) -> str:
-        return f"{self.message_id} from {self.sender}: {self.get_outcome_display()}"
+        return _("%(message_id)s from %(sender)s: %(outcome)s") % {
+            "message_id": self.message_id,
+            "sender": self.sender,
+            "outcome": self.get_outcome_display(),
+        }

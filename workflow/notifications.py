@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+import zoneinfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from tickets.models import Reply, Ticket
@@ -25,12 +29,13 @@ logger = logging.getLogger(__name__)
 
 Kind = OutboundEmail.Kind
 
+# Translators: email subjects; keep "[#%(id)s]" as it is, email-in and people's filters rely on it.
 SUBJECTS = {
-    Kind.REPLY: "Re: [#{id}] {subject}",
-    Kind.AWAITING: "[#{id}] Awaiting your reply: {subject}",
-    Kind.SOLVED: "[#{id}] Solved: {subject}",
-    Kind.REMINDER: "[#{id}] Reminder, awaiting your reply: {subject}",
-    Kind.AUTO_SOLVED: "[#{id}] Solved for lack of reply: {subject}",
+    Kind.REPLY: _("Re: [#%(id)s] %(subject)s"),
+    Kind.AWAITING: _("[#%(id)s] Awaiting your reply: %(subject)s"),
+    Kind.SOLVED: _("[#%(id)s] Solved: %(subject)s"),
+    Kind.REMINDER: _("[#%(id)s] Reminder, awaiting your reply: %(subject)s"),
+    Kind.AUTO_SOLVED: _("[#%(id)s] Solved for lack of reply: %(subject)s"),
 }
 AUTOMATIC = {Kind.REMINDER, Kind.AUTO_SOLVED}
 
@@ -112,7 +117,32 @@ def _new_message_id(ticket: Ticket) -> str:
 # --- Rendering --------------------------------------------------------------------------------------------
 
 
+def auto_solve_note(reminders: int) -> str:
+    """The public note left on a request solved for lack of reply, in the active language."""
+    return ngettext(
+        "We have not heard back since we asked for your reply, despite %(count)s reminder, so this request is "
+        "now solved. If you still need help, just reply: the request reopens.",
+        "We have not heard back since we asked for your reply, despite %(count)s reminders, so this request is "
+        "now solved. If you still need help, just reply: the request reopens.",
+        reminders,
+    ) % {"count": reminders}
+
+
+def person_zone(person: User) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(person.time_zone or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
 def render(email: OutboundEmail) -> EmailMultiAlternatives:
+    """The message in the recipient's own language and time zone, whichever process (web or worker) sends it."""
+    recipient = email.recipient
+    with translation.override(recipient.language or settings.LANGUAGE_CODE), timezone.override(person_zone(recipient)):
+        return _render(email)
+
+
+def _render(email: OutboundEmail) -> EmailMultiAlternatives:
     ticket = email.ticket
     context = {
         "email": email,
@@ -121,9 +151,10 @@ def render(email: OutboundEmail) -> EmailMultiAlternatives:
         "reply": email.reply,
         "url": settings.SITE_URL + reverse("tickets:detail", args=[ticket.pk]),
         "kind": email.kind,
+        "auto_solved_note": auto_solve_note(ticket.reminders_sent) if email.kind == Kind.AUTO_SOLVED else "",
     }
     message = EmailMultiAlternatives(
-        subject=SUBJECTS[email.kind].format(id=ticket.pk, subject=ticket.subject),
+        subject=str(SUBJECTS[email.kind]) % {"id": ticket.pk, "subject": ticket.subject},
         body=render_to_string("workflow/email/notification.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.recipient.email],

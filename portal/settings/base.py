@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_filters",
+    "portal",
     "accounts",
     "workflow",
     "tickets",
@@ -157,6 +158,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.PersonalPreferencesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -262,7 +264,6 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PRECONFIRM_EMAIL_ADDRESSES = True
 # A reset asked for an unknown address sends nothing: allauth's default mail would invite to the closed sign-up.
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Support] "
 # allauth's rate limits stay on (sign-ins, failed sign-ins, password resets); only the failed sign-in limit is
 # tunable here: per IP per minute, and per address over a window.
 ACCOUNT_RATE_LIMITS = {
@@ -279,8 +280,23 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Language and time ------------------------------------------------------------------------------------
 
+# The languages of the source documents (SPEC §12). A person's own choice (their profile) wins, then the
+# language they picked in the header (a cookie), then the browser's Accept-Language, then English. Names are
+# shown in their own language, so nobody needs to read English to find theirs.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("id", "Bahasa Indonesia"),
+    ("ja", "日本語"),
+    ("ko", "한국어"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Stored times are UTC; pages and emails show them in the person's own timezone (their profile). Counts are
+# grouped per locale with intcomma; request numbers never are (USE_THOUSAND_SEPARATOR stays off).
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

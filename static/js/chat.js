@@ -1,7 +1,7 @@
 // Live chat: ask for new messages every second and post without reloading. The server keeps nothing per
 // process, so any web process can answer. The last id seen is the cursor: after a dropped connection the next
 // poll fetches everything after it, so no message is lost or shown twice. Message text is set with
-// textContent, never parsed as HTML.
+// textContent, never parsed as HTML. The page carries the translated error texts (data-not-sent, data-offline).
 (function () {
   "use strict";
   const log = document.getElementById("chat-log");
@@ -60,12 +60,12 @@
         const response = await fetch(form.action, { method: "POST", body: data, headers: { "X-Requested-With": "fetch" } });
         const answer = await response.json();
         if (!response.ok) {
-          error.textContent = answer.error || "The message was not sent.";
+          error.textContent = answer.error || error.dataset.notSent;
           return;
         }
         form.reset();
       } catch (problem) {
-        error.textContent = "The message was not sent; check your connection and try again.";
+        error.textContent = error.dataset.offline;
       }
     });
   }
