@@ -87,9 +87,9 @@ def decide_approval(*, ask: AccessRequest, approver: User, approve: bool) -> Acc
         if approver.organisation_id != ask.organisation_id:
             raise AccessRefused(_("Only the technical contact named in the ask can approve or decline it."))
         if not ask.is_pending:
-            raise AccessRefused(_("This ask was already %(state)s.") % {"state": ask.get_state_display().lower()})
+            raise AccessRefused(_("This ask was already decided: %(state)s.") % {"state": ask.get_state_display()})
         if ask.approval != AccessRequest.Approval.PENDING:
-            raise AccessRefused(_("This ask was already %(state)s.") % {"state": ask.get_approval_display().lower()})
+            raise AccessRefused(_("This ask was already decided: %(state)s.") % {"state": ask.get_approval_display()})
         now = timezone.now()
         ask.approval = AccessRequest.Approval.APPROVED if approve else AccessRequest.Approval.DECLINED
         ask.approval_decided_at = now
@@ -110,7 +110,7 @@ def withdraw(*, ask: AccessRequest, person: User) -> AccessRequest:
         if ask.person_id != person.pk:
             raise AccessRefused(_("Only the person who asked can withdraw the ask."))
         if not ask.is_pending:
-            raise AccessRefused(_("This ask was already %(state)s.") % {"state": ask.get_state_display().lower()})
+            raise AccessRefused(_("This ask was already decided: %(state)s.") % {"state": ask.get_state_display()})
         ask.state = AccessRequest.State.WITHDRAWN
         ask.decided_at = timezone.now()
         ask.save(update_fields=["state", "decided_at"])
@@ -125,7 +125,7 @@ def grant(*, ask: AccessRequest, admin: User) -> OrganisationAccess:
     with transaction.atomic():
         ask = AccessRequest.objects.select_for_update().select_related("person").get(pk=ask.pk)
         if not ask.is_pending:
-            raise AccessRefused(_("This ask was already %(state)s.") % {"state": ask.get_state_display().lower()})
+            raise AccessRefused(_("This ask was already decided: %(state)s.") % {"state": ask.get_state_display()})
         if not ask.can_be_granted:
             raise AccessRefused(_("The technical contact has not approved this ask yet."))
         person = User.objects.select_for_update().get(pk=ask.person_id)
@@ -152,7 +152,7 @@ def decline(*, ask: AccessRequest, admin: User, note: str = "") -> AccessRequest
     with transaction.atomic():
         ask = AccessRequest.objects.select_for_update().get(pk=ask.pk)
         if not ask.is_pending:
-            raise AccessRefused(_("This ask was already %(state)s.") % {"state": ask.get_state_display().lower()})
+            raise AccessRefused(_("This ask was already decided: %(state)s.") % {"state": ask.get_state_display()})
         ask.state = AccessRequest.State.DECLINED
         ask.decided_by = admin
         ask.decided_at = timezone.now()

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts import actions
 from accounts.forms import time_zone_choices
@@ -235,7 +236,11 @@ class UserAdmin(DjangoUserAdmin):
         people = list(queryset.filter(is_active=True))
         for person in people:
             send_password_link(request, person)
-        self.message_user(request, _("Sent %(count)d password link(s).") % {"count": len(people)})
+        self.message_user(
+            request,
+            ngettext("Sent %(count)d password link.", "Sent %(count)d password links.", len(people))
+            % {"count": len(people)},
+        )
 
 
 def _site_admin(request: HttpRequest) -> bool:
@@ -270,7 +275,9 @@ class OrganisationAccessAdmin(admin.ModelAdmin):
         for access in queryset.filter(revoked_at__isnull=True):
             actions.revoke(access=access, admin=request.user)
             done += 1
-        self.message_user(request, _("Revoked %(count)d grant(s).") % {"count": done})
+        self.message_user(
+            request, ngettext("Revoked %(count)d grant.", "Revoked %(count)d grants.", done) % {"count": done}
+        )
 
 
 @admin.register(AccessRequest)
@@ -342,4 +349,6 @@ class AccessRequestAdmin(admin.ModelAdmin):
                     request, _("%(person)s: %(refusal)s") % {"person": ask.person, "refusal": refusal}, messages.ERROR
                 )
         if done:
-            self.message_user(request, _("Decided %(count)d ask(s).") % {"count": done})
+            self.message_user(
+                request, ngettext("Decided %(count)d ask.", "Decided %(count)d asks.", done) % {"count": done}
+            )

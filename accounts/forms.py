@@ -43,7 +43,8 @@ class PreferencesForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("As my browser asks")), *settings.LANGUAGES]
+        self.fields["language"].choices = settings.LANGUAGES
+        self.fields["language"].required = True
         self.fields["time_zone"].choices = time_zone_choices()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
@@ -31,3 +32,14 @@ class PersonalPreferencesMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+def remember_language(sender, request: HttpRequest, user, **kwargs) -> None:
+    """At a person's first sign-in, keep the language their browser (or the header switch) chose, so their
+    emails are in it too. A saved choice is never overwritten here."""
+    if user.language or request is None:
+        return
+    language = translation.get_language_from_request(request)
+    if language in dict(settings.LANGUAGES):
+        user.language = language
+        user.save(update_fields=["language"])

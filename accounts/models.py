@@ -90,7 +90,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("is active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
-    # Empty means "as my browser asks"; emails then go out in the site's default language.
+    # Set at the first sign-in from the browser's language, then changed by the person; empty only for someone
+    # who never signed in and was added without one (their emails then use the site's default language).
     language = models.CharField(
         _("language"), max_length=8, blank=True, choices=settings.LANGUAGES, help_text=_("Pages and emails.")
     )

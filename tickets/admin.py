@@ -21,11 +21,20 @@ class TicketEventInline(admin.TabularInline):
     model = TicketEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "actor", "automation", "from_value", "to_value", "reason"]
+    fields = ["created_at", "kind", "actor", "automation", "changed_from", "changed_to", "reason"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    # Status and priority values as people read them, in the admin's language.
+    @admin.display(description=_("from value"))
+    def changed_from(self, event: TicketEvent) -> str:
+        return event.from_label
+
+    @admin.display(description=_("to value"))
+    def changed_to(self, event: TicketEvent) -> str:
+        return event.to_label
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")

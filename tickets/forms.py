@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -23,10 +24,16 @@ class AttachmentsField(forms.FileField):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("required", False)
+        # Lazy: the form class is built once, the text is read in each request's language.
         kwargs.setdefault(
             "help_text",
-            _("Up to %(count)s files, %(size)s each at most.")
-            % {"count": settings.ATTACHMENT_MAX_COUNT, "size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)},
+            lazy(
+                lambda: (
+                    _("Up to %(count)s files, %(size)s each at most.")
+                    % {"count": settings.ATTACHMENT_MAX_COUNT, "size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)}
+                ),
+                str,
+            )(),
         )
         super().__init__(**kwargs)
 

@@ -238,7 +238,7 @@ class TicketEvent(models.Model):
         indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
 
     def __str__(self) -> str:
-        return f"#{self.ticket_id} {self.kind}: {self.from_value} → {self.to_value}"
+        return f"#{self.ticket_id} {self.get_kind_display()}: {self.from_label or '—'} → {self.to_label or '—'}"
 
     def save(self, *args, **kwargs) -> None:
         # The log is evidence of who changed what: rows are written once and never rewritten.
@@ -256,7 +256,7 @@ class TicketEvent(models.Model):
 
     def _label(self, value: str) -> str:
         """Status and priority values as people read them; other values as stored."""
-        choices = {EventKind.STATUS: Status, EventKind.PRIORITY: Priority}.get(self.kind)
+        choices = {EventKind.CREATED: Status, EventKind.STATUS: Status, EventKind.PRIORITY: Priority}.get(self.kind)
         if choices is not None and value in choices.values:
             return str(choices(value).label)
         return value

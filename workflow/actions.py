@@ -244,7 +244,7 @@ def assign(*, ticket: Ticket, assignee: User | None, actor: User, expected_versi
     with transaction.atomic():
         locked = _lock(ticket, expected_version)
         if locked.assignee_id == (assignee.pk if assignee else None):
-            raise ActionRefused(_("The request is already assigned so."))
+            raise ActionRefused(_("The request already has that assignee."))
         previous = locked.assignee.email if locked.assignee else ""
         _event(locked, EventKind.ASSIGNEE, actor=actor, source=previous, to=assignee.email if assignee else "")
         locked.assignee = assignee
@@ -494,7 +494,7 @@ def _transition(
         raise ActionRefused(_("The request is already %(status)s.") % {"status": to.label})
     if not is_allowed(actor, source, to):
         raise ActionRefused(
-            _("A %(actor)s cannot move a request from %(from)s to %(to)s.")
+            _("The %(actor)s cannot move a request from %(from)s to %(to)s.")
             % {"actor": actor.label, "from": source.label, "to": to.label}
         )
     if needs_reason(actor, to) and not reason.strip():

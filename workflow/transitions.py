@@ -6,6 +6,7 @@ SPEC §7. Statuses say who owns the next step; the actor is who (or what) asks f
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from workflow.models import Status
 
@@ -13,11 +14,14 @@ OPEN, AWAITING, ON_HOLD, SOLVED = Status.OPEN, Status.AWAITING_REPLY, Status.ON_
 
 
 class Actor(models.TextChoices):
-    AGENT = "agent", "agent"
-    REQUESTER = "requester", "requester"  # the person who opened the request
-    CUSTOMER = "customer", "customer"  # anyone else on the customer side who may see it: a CC, an organisation viewer
-    MERGE = "merge", "merge"  # the merge action, on the request being merged away
-    AUTOMATION = "automation", "automation"  # reminders and auto-solve
+    AGENT = "agent", _("agent")
+    REQUESTER = "requester", _("requester")  # the person who opened the request
+    CUSTOMER = (
+        "customer",
+        _("customer"),
+    )  # anyone else on the customer side who may see it: a CC, an organisation viewer
+    MERGE = "merge", _("merge")  # the merge action, on the request being merged away
+    AUTOMATION = "automation", _("automation")  # reminders and auto-solve
 
 
 # (actor, from) -> the statuses that actor may move a request to from there.

@@ -127,7 +127,7 @@ def test_approving_twice_is_refused(cast, people):
     org_admin, contact = people
     ask = actions.ask_for_access(person=org_admin, approver=contact)
     actions.decide_approval(ask=ask, approver=contact, approve=True)
-    with pytest.raises(actions.AccessRefused, match="already approved"):
+    with pytest.raises(actions.AccessRefused, match="already decided: Approved"):
         actions.decide_approval(ask=ask, approver=contact, approve=False)
     ask.refresh_from_db()
     assert ask.approval == Approval.APPROVED
@@ -137,7 +137,7 @@ def test_approving_after_the_ask_was_withdrawn_is_refused(cast, people):
     org_admin, contact = people
     ask = actions.ask_for_access(person=org_admin, approver=contact)
     actions.withdraw(ask=ask, person=org_admin)
-    with pytest.raises(actions.AccessRefused, match="already withdrawn"):
+    with pytest.raises(actions.AccessRefused, match="already decided: Withdrawn"):
         actions.decide_approval(ask=ask, approver=contact, approve=True)
     with pytest.raises(actions.AccessRefused):
         actions.grant(ask=ask, admin=cast.admin)
@@ -155,7 +155,7 @@ def test_granting_twice_is_refused(cast, people):
     _, contact = people
     ask = actions.ask_for_access(person=contact)
     actions.grant(ask=ask, admin=cast.admin)
-    with pytest.raises(actions.AccessRefused, match="already granted"):
+    with pytest.raises(actions.AccessRefused, match="already decided: Granted"):
         actions.grant(ask=ask, admin=cast.admin)
     assert OrganisationAccess.objects.filter(user=contact).count() == 1
 

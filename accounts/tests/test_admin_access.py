@@ -124,7 +124,7 @@ def test_it_grants_an_ask_with_the_admin_action(cast, client_for, contact_ask, s
     assert (access.organisation, access.granted_by, access.revoked_at) == (cast.org, cast.admin, None)
     assert (contact_ask.state, contact_ask.decided_by, contact_ask.grant) == ("granted", cast.admin, access)
     assert contact_ask.decided_at == access.granted_at
-    assert ("info", "Decided 1 ask(s).") in flash_messages(response)
+    assert ("info", "Decided 1 ask.") in flash_messages(response)
 
 
 def test_it_grants_an_ask_with_the_button_on_its_page(cast, client_for, contact_ask, second_contact):
@@ -144,7 +144,7 @@ def test_it_declines_an_ask_with_the_admin_action(cast, client_for, contact_ask,
     assert (contact_ask.state, contact_ask.decided_by, contact_ask.grant) == ("declined", cast.admin, None)
     assert contact_ask.decided_at is not None
     assert not OrganisationAccess.objects.filter(user=second_contact).exists()
-    assert ("info", "Decided 1 ask(s).") in flash_messages(response)
+    assert ("info", "Decided 1 ask.") in flash_messages(response)
 
 
 def test_it_declines_an_ask_with_the_button_and_keeps_the_decision_note(cast, client_for, contact_ask, second_contact):
@@ -205,7 +205,7 @@ def test_it_revokes_a_grant_with_one_admin_action(cast, client_for):
     cast.grant.refresh_from_db()
     assert cast.grant.revoked_by == cast.admin
     assert cast.grant.revoked_at is not None
-    assert ("info", "Revoked 1 grant(s).") in flash_messages(response)
+    assert ("info", "Revoked 1 grant.") in flash_messages(response)
     assert not OrganisationAccess.objects.active().filter(user=cast.contact).exists()
 
 
@@ -324,7 +324,7 @@ def test_it_refuses_to_grant_the_ask_of_a_person_moved_to_another_organisation(
     response = _run_action(client, ASKS, "grant_selected", contact_ask)
 
     contact_ask.refresh_from_db()
-    assert ("error", "Sam Second: This ask was already withdrawn.") in flash_messages(response)
+    assert ("error", "Sam Second: This ask was already decided: Withdrawn.") in flash_messages(response)
     assert contact_ask.state == "withdrawn"
     assert not OrganisationAccess.objects.filter(user=second_contact).exists()
 
@@ -354,10 +354,10 @@ def test_it_refuses_to_grant_the_same_ask_twice(cast, client_for, contact_ask, s
     by_action = _run_action(client, ASKS, "grant_selected", contact_ask)
     by_button = client.post(reverse("admin:accounts_accessrequest_change", args=[contact_ask.pk]), {"_grant": "1"})
 
-    assert ("error", "Sam Second: This ask was already granted.") in flash_messages(by_action)
-    assert ("info", "Decided 1 ask(s).") not in flash_messages(by_action)
+    assert ("error", "Sam Second: This ask was already decided: Granted.") in flash_messages(by_action)
+    assert ("info", "Decided 1 ask.") not in flash_messages(by_action)
     assert by_button.status_code == 302
-    assert ("error", "This ask was already granted.") in flash_messages(client.get(by_button["Location"]))
+    assert ("error", "This ask was already decided: Granted.") in flash_messages(client.get(by_button["Location"]))
     assert list(OrganisationAccess.objects.filter(user=second_contact)) == [first]
 
 

@@ -61,7 +61,7 @@ def test_the_named_contact_sees_the_ask_and_approves_it(cast, client_for, org_ad
     assert ask.approval == AccessRequest.Approval.APPROVED
     assert "You approved the ask." in said(response)
     again = client.post(reverse("accounts:approve", args=[ask.pk]))
-    assert any("already approved" in message for message in said(again))
+    assert any("already decided: Approved" in message for message in said(again))
 
 
 def test_the_named_contact_can_decline(cast, client_for, org_admin, contact):
@@ -88,7 +88,7 @@ def test_the_asker_withdraws_and_nobody_else_can(cast, client_for, org_admin, co
     ask.refresh_from_db()
     assert ask.state == AccessRequest.State.WITHDRAWN
     response = client_for(contact).post(reverse("accounts:approve", args=[ask.pk]))
-    assert any("already withdrawn" in message for message in said(response))
+    assert any("already decided: Withdrawn" in message for message in said(response))
 
 
 def test_a_holder_sees_their_access_and_cannot_ask_again(cast, client_for):

@@ -287,7 +287,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", "English"),
     ("de", "Deutsch"),
-    ("es", "Español"),
+    ("es", "español"),
     ("id", "Bahasa Indonesia"),
     ("ja", "日本語"),
     ("ko", "한국어"),

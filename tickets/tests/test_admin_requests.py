@@ -160,8 +160,8 @@ def test_it_shows_the_event_log_read_only_on_the_request_page(cast, client_for):
             "kind": "Status changed",
             "actor": "Ann Agent",
             "automation": "-",
-            "from_value": "open",
-            "to_value": "on_hold",
+            "changed_from": "Open",
+            "changed_to": "On hold",
             "reason": "Waiting for engineering.",
         },
         {
@@ -169,8 +169,8 @@ def test_it_shows_the_event_log_read_only_on_the_request_page(cast, client_for):
             "kind": "Priority changed",
             "actor": "Sid Admin",
             "automation": "-",
-            "from_value": "S3",
-            "to_value": "S2",
+            "changed_from": "S3 – Tolerable",
+            "changed_to": "S2 – High",
             "reason": "More users affected.",
         },
     ]

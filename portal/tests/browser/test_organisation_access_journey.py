@@ -56,7 +56,7 @@ def test_contact_loses_organisation_requests_on_reload_once_an_admin_revokes_the
     admin.get_by_role("row", name=re.compile("Tess Contact")).get_by_role("checkbox").check()
     admin.get_by_role("combobox", name="Action").select_option(label="Revoke selected organisation-level access")
     admin.get_by_role("button", name="Run").click()  # Django 6.1's name for the actions' "Go" button
-    expect(admin.get_by_text("Revoked 1 grant(s).")).to_be_visible()
+    expect(admin.get_by_text("Revoked 1 grant.")).to_be_visible()
 
     response = contact.reload()
     assert response.status == 400  # scope=organisation is no longer a choice

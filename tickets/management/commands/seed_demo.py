@@ -28,9 +28,14 @@ ORGANISATIONS = ["Northwind Traders", "Globex Corporation"]
 PEOPLE = [
     ("alice@northwind.example", "Alice Andersen", 0, {}),
     ("carol@northwind.example", "Carol Chen", 0, {}),
-    ("tom@northwind.example", "Tom Tanaka", 0, {"is_technical_contact": True}),
+    (
+        "tom@northwind.example",
+        "Tom Tanaka",
+        0,
+        {"is_technical_contact": True, "language": "ja", "time_zone": "Asia/Tokyo"},
+    ),
     ("olivia@northwind.example", "Olivia Ortega", 0, {"is_org_admin": True}),
-    ("gary@globex.example", "Gary Gruber", 1, {}),
+    ("gary@globex.example", "Gary Gruber", 1, {"language": "de", "time_zone": "Europe/Berlin"}),
     ("agent@support.example", "Sam Support", None, {"is_staff": True}),
     ("admin@support.example", "Ada Admin", None, {"is_staff": True, "is_superuser": True}),
 ]
@@ -38,9 +43,9 @@ PEOPLE = [
 ROLES = {
     "alice@northwind.example": "customer, Northwind Traders",
     "carol@northwind.example": "colleague CC'd on Alice's requests",
-    "tom@northwind.example": "technical contact with organisation-level access",
+    "tom@northwind.example": "technical contact with organisation-level access (reads the portal in Japanese)",
     "olivia@northwind.example": "organisation administrator",
-    "gary@globex.example": "customer, Globex Corporation (the other organisation)",
+    "gary@globex.example": "customer, Globex Corporation (the other organisation; reads it in German)",
     "agent@support.example": "agent",
     "admin@support.example": "site admin (Django admin at /admin/)",
 }
@@ -66,6 +71,12 @@ SUBJECTS = [
     "Permission denied on a project we own",
     "Caching seems to ignore the datagroup",
     "Git integration cannot push to branch",
+    # Customers write in their own languages; search finds words in each (Japanese without spaces too).
+    "東京オフィスでダッシュボードが表示されません",
+    "Druckerwarteschlange für geplante Berichte hängt",
+    "예약된 보고서 발송이 실패합니다",
+    "La exportación programada llega vacía",
+    "Laporan terjadwal tidak terkirim ke email",
 ]
 
 BODIES = [
