@@ -406,10 +406,13 @@ def merge(
             _event(row, EventKind.MERGE, actor=actor, to=f"#{into.pk}", at=now)
             _save(row, [*fields, "merged_into", "last_activity_at"])
 
+        # A public note for the customers: in the requester's language, like the auto-solve note.
+        with translation.override(into.requester.language or settings.LANGUAGE_CODE):
+            note = _merge_note(merged, audience)
         _add_reply(
             ticket=into,
             author=actor,
-            body=_merge_note(merged, audience),
+            body=note,
             public=True,
             via=Channel.WEB,
             attachments=(),

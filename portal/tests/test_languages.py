@@ -357,3 +357,23 @@ def test_the_password_link_email_follows_the_persons_language(cast, client):
         expected = gettext("[Support] %(subject)s") % {"subject": ""}
     assert message.subject.startswith(expected.strip()) and expected.strip() != "[Support]"
     assert re.search(r"[\uac00-\ud7af]", message.body), message.body
+
+
+def test_a_merge_note_is_written_in_the_requesters_language(cast):
+    cast.requester.language = "ko"
+    cast.requester.save(update_fields=["language"])
+    from portal.tests.factories import TicketFactory
+
+    duplicate = TicketFactory(requester=cast.requester, subject="대시보드 오류")
+    with translation.override("de"):  # the agent works in German
+        actions.merge(sources=[duplicate], target=cast.ticket, actor=cast.agent)
+    note = cast.ticket.replies.order_by("-pk").first()
+    assert re.search(r"[\uac00-\ud7af]", note.body.replace("대시보드 오류", "")), note.body
+
+
+def test_page_titles_name_the_page_and_the_portal(cast, client_for):
+    cast.requester.language = "de"
+    cast.requester.save(update_fields=["language"])
+    html = client_for(cast.requester).get(reverse("tickets:my_requests")).content.decode()
+    with translation.override("de"):
+        assert f"<title>{gettext('My requests')} · {gettext('Support')}</title>" in html

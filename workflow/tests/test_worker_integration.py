@@ -14,13 +14,13 @@ from datetime import timedelta
 import pytest
 import time_machine
 from celery.schedules import maybe_schedule, schedule
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal.celery import app as celery_app
 from tickets.models import EventKind, Reply, Ticket, TicketEvent
 from workflow import actions, tasks
 from workflow.models import OutboundEmail, PriorityPolicy, Status
-from workflow.notifications import reply_address, thread_root
+from workflow.notifications import SUBJECTS, reply_address, thread_root
 from workflow.tests._celery_support import require_postgres_and_redis, running_worker, wait_for
 
 PERIODIC_TASKS = {"workflow.tasks.sweep_awaiting", "workflow.tasks.deliver_outbox"}
@@ -70,6 +70,20 @@ def test_a_real_worker_emails_an_agent_reply_end_to_end(cast, worker):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_runs_beats_tasks_and_its_sweep_sends_a_due_reminder(cast, worker):
+    # Each follower reads their emails in their own language; the worker has no request to take it from.
+    cast.requester.language, cast.colleague.language = "de", "ko"
+    cast.requester.save(update_fields=["language"])
+    cast.colleague.save(update_fields=["language"])
+    expected = {}
+    for person in (cast.requester, cast.colleague):
+        with translation.override(person.language):
+            subject = str(SUBJECTS[OutboundEmail.Kind.REMINDER]) % {
+                "id": cast.ticket.pk,
+                "subject": cast.ticket.subject,
+            }
+        expected[person.email] = subject
+    assert "Reminder" not in expected[cast.requester.email] and "Reminder" not in expected[cast.colleague.email]
+
     registered = celery_app.control.inspect(destination=[worker.name], timeout=5).registered()
     assert registered, f"the worker did not answer inspect().registered():\n{worker.log()}"
     assert {*PERIODIC_TASKS, "workflow.tasks.deliver_emails"} <= set(registered[worker.name])
@@ -90,10 +104,10 @@ def test_the_worker_runs_beats_tasks_and_its_sweep_sends_a_due_reminder(cast, wo
     assert row.reminders_sent == 1 and TicketEvent.objects.filter(ticket=row, kind=EventKind.REMINDER).count() == 1
 
     def reminded():
-        return [mail["To"] for mail in worker.messages() if "Reminder, awaiting your reply" in mail["Subject"]]
+        return {mail["To"]: mail["Subject"] for mail in worker.messages() if mail["Subject"] in expected.values()}
 
     assert wait_for(lambda: len(reminded()) == len(FOLLOWERS), seconds=DELIVERY_SECONDS), worker.log()
-    assert sorted(reminded()) == sorted(FOLLOWERS)
+    assert reminded() == expected
     assert not OutboundEmail.objects.filter(sent_at__isnull=True).exists()
 
 

@@ -89,7 +89,10 @@ def test_customer_signs_in_finds_and_reopens_a_solved_request_with_the_keyboard_
     expect(page).to_have_url(re.compile(r"/requests/$"))
 
     tab(page, page.get_by_role("link", name="Skip to main content"))
-    tab(page, page.get_by_role("banner").get_by_role("link", name="Support"))
+    banner = page.get_by_role("banner")
+    tab(page, banner.get_by_role("link", name="Support"))
+    tab(page, banner.get_by_label("Language"))
+    tab(page, banner.get_by_role("button", name="Change"))
     profile = page.get_by_role("navigation", name="Account").locator("summary")
     tab(page, profile)
     page.keyboard.press("Space")
