@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone, translation
@@ -317,7 +316,7 @@ def auto_solve(*, ticket: Ticket, now: datetime) -> bool:
             return False
         # The note stays on the request for everyone; it is written in the requester's language (each email
         # carries the same words in its recipient's own).
-        with translation.override(locked.requester.language or settings.LANGUAGE_CODE):
+        with translation.override(locked.requester.language or translation.get_language()):
             reason = auto_solve_note(locked.reminders_sent)
         fields = _transition(
             locked,
@@ -407,7 +406,7 @@ def merge(
             _save(row, [*fields, "merged_into", "last_activity_at"])
 
         # A public note for the customers: in the requester's language, like the auto-solve note.
-        with translation.override(into.requester.language or settings.LANGUAGE_CODE):
+        with translation.override(into.requester.language or translation.get_language()):
             note = _merge_note(merged, audience)
         _add_reply(
             ticket=into,

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from portal.tests.browser.conftest import PASSWORD
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def _in(language: str, text: str) -> str:
