@@ -114,14 +114,8 @@ class PersonCreationForm(forms.ModelForm):
     class Meta:
         model = User
         fields = [
-            "email",
-            "full_name",
-            "organisation",
-            "is_technical_contact",
-            "is_org_admin",
-            "is_staff",
-            "language",
-            "time_zone",
+            *("email", "full_name", "organisation", "is_technical_contact", "is_org_admin", "is_staff"),
+            *("language", "time_zone"),  # so the password-link email already arrives in their language
         ]
         widgets = {"time_zone": forms.Select(choices=time_zone_choices())}
 
@@ -191,16 +185,7 @@ class UserAdmin(DjangoUserAdmin):
             None,
             {
                 "classes": ["wide"],
-                "fields": [
-                    "email",
-                    "full_name",
-                    "organisation",
-                    "is_technical_contact",
-                    "is_org_admin",
-                    "is_staff",
-                    "language",
-                    "time_zone",
-                ],
+                "fields": PersonCreationForm.Meta.fields,
                 "description": _("The person is emailed a link to choose their password."),
             },
         ),

@@ -13,6 +13,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.models import AccessRequest, User
 from portal.tests.admin_pages import changelist_rows, flash_messages, form_data, inline_rows
@@ -210,6 +212,24 @@ def test_it_invites_a_person_added_by_a_site_admin(cast, client_for):
     assert message.to == ["new.person@northwind.example"]
     browser = _choose_password_and_sign_in(_reset_link(message), "new.person@northwind.example")
     assert browser.session.get("_auth_user_id") == str(person.pk)
+
+
+def test_an_invited_persons_link_arrives_in_the_language_the_admin_chose(cast, client_for):
+    _add_person(
+        client_for(cast.admin),
+        email="yuki@northwind.example",
+        full_name="Yuki Sato",
+        organisation=cast.org.pk,
+        language="ja",
+        time_zone="Asia/Tokyo",
+    )
+
+    person = User.objects.get(email="yuki@northwind.example")
+    assert (person.language, person.time_zone) == ("ja", "Asia/Tokyo")
+    [message] = mail.outbox
+    with translation.override("ja"):
+        prefix = gettext("[Support] %(subject)s") % {"subject": ""}
+    assert message.subject.startswith(prefix) and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", message.body)
 
 
 def test_it_stores_an_invited_persons_email_in_lower_case(cast, client_for):
