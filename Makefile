@@ -8,7 +8,7 @@ PY := $(BIN)/python
 PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 python $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$c; break; }; done)
 
-.PHONY: run test lint format clean venv worker messages
+.PHONY: run test lint format clean venv worker messages bench
 
 $(BIN)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6); set PYTHON=/path/to/python3.12"; exit 1; }
@@ -52,6 +52,22 @@ lint: $(BIN)/.installed-test
 format: $(BIN)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The benchmark of issue #10 (README, "Benchmark"), on PostgreSQL only: seeds BENCH_REQUESTS requests when the
+# bench data is absent (BENCH_RESEED=1 re-seeds), then times every scenario against the floor view. Pass options
+# to the runner with BENCH_ARGS, e.g. BENCH_ARGS="--iterations 500 --only search".
+BENCH_REQUESTS ?= 1000000
+
+bench: $(BIN)/.installed
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*|pgsql://*|psql://*) ;; \
+	*) echo "make bench needs PostgreSQL, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench make bench"; \
+	   exit 1;; esac
+	$(PY) manage.py migrate --noinput
+	@if [ -n "$(BENCH_RESEED)" ]; then $(PY) manage.py seed_bench --requests $(BENCH_REQUESTS) --reset; \
+	elif $(PY) manage.py bench --check-data 2>/dev/null; then \
+	  echo "(not re-seeded; BENCH_RESEED=1 loads $(BENCH_REQUESTS) requests afresh)"; \
+	else $(PY) manage.py seed_bench --requests $(BENCH_REQUESTS); fi
+	$(PY) manage.py bench $(BENCH_ARGS)
 
 # Developers: refresh the catalogues after changing strings (needs GNU gettext's xgettext and msgmerge), then
 # translate what is new or fuzzy; the test suite fails while any entry is untranslated or fuzzy.

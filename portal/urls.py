@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from portal import views as portal_views
 from tickets import views as ticket_views
 
 urlpatterns = [
@@ -13,4 +14,6 @@ urlpatterns = [
     path("preferences/", account_views.preferences, name="preferences"),
     path("language/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    # 404 unless DEBUG or BENCHMARK_FLOOR (manage.py bench turns it on while it runs).
+    path("bench/floor/", portal_views.bench_floor, name="bench_floor"),
 ]

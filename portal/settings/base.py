@@ -150,6 +150,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the web process itself (compressed, with cache headers); no separate file server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -306,6 +308,13 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+# collectstatic also writes gzipped copies, which whitenoise serves; in DEBUG nothing changes. Not the manifest
+# variant: with it, `{% static %}` raises for any file missing from a manifest that only collectstatic writes, so
+# the test suite (DEBUG off, no collectstatic) and a deploy that skipped the step would fail on every page.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 # Attachments live outside the static root and are only ever served through the visibility gate.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # no URL pattern serves it: files go out only through tickets:attachment

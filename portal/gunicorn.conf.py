@@ -1,0 +1,35 @@
+"""gunicorn's configuration: `gunicorn portal.wsgi:application -c portal/gunicorn.conf.py`.
+
+Sync workers, 2 × cores + 1 of them (gunicorn's own advice for I/O-bound Django views). The few values that
+differ between machines come from the environment, like the portal's settings.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _cores() -> int:
+    # The cores this process may run on (a container's CPU set), not every core of the host.
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * _cores() + 1))
+worker_class = "sync"
+# A request that takes longer than this is a bug; the worker is killed and replaced.
+timeout = 30
+graceful_timeout = 30
+# The TLS-terminating proxy in front logs every request; gunicorn logs only its own events and errors.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Recycle a worker after this many requests (0: never), staggered so that workers do not restart together.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
+# gunicorn 27 opens a control socket at one fixed path per user ($HOME/.gunicorn/gunicorn.ctl); two servers of one
+# user would take it from each other, and nothing here uses it.
+control_socket_disable = True
