@@ -308,6 +308,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it, even before the first collectstatic
 # collectstatic also writes gzipped copies, which whitenoise serves; in DEBUG nothing changes. Not the manifest
 # variant: with it, `{% static %}` raises for any file missing from a manifest that only collectstatic writes, so
 # the test suite (DEBUG off, no collectstatic) and a deploy that skipped the step would fail on every page.
