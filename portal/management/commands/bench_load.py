@@ -67,41 +67,58 @@ class Worker:
 
 @dataclass
 class Sampler:
-    """Every gunicorn worker's memory, and the CPU time of the machine, of gunicorn and of locust over time (the
-    machine is shared: what neither process used went to PostgreSQL and to whatever else runs)."""
+    """Every gunicorn worker's memory, and over time the CPU time of the whole machine, of gunicorn, of the
+    PostgreSQL sessions on the benchmark's database and of locust: the machine may be shared, and what none of
+    them used went to other jobs."""
 
+    database: str
     master_peak_kb: int = 0
     workers: dict[int, Worker] = field(default_factory=dict)
-    # (wall clock, machine busy ticks, machine ticks, gunicorn ticks, locust ticks)
-    cpu: list[tuple[float, int, int, int, int]] = field(default_factory=list)
-    _ticks: dict[int, int] = field(default_factory=dict)
+    # (wall clock, machine busy ticks, machine ticks, gunicorn ticks, PostgreSQL ticks, locust ticks)
+    cpu: list[tuple[float, int, int, int, int, int]] = field(default_factory=list)
+    _gunicorn: dict[int, int] = field(default_factory=dict)
+    _postgres: dict[int, int] = field(default_factory=dict)
 
     def sample(self, master: int, load: int | None = None) -> None:
         self.master_peak_kb = max(self.master_peak_kb, _status_kb(master).get("VmHWM", 0))
-        self._ticks[master] = _cpu_ticks(master) or self._ticks.get(master, 0)
-        for pid in _children(master):
-            status = _status_kb(pid)
-            if not status:
-                continue  # ended between the two reads
-            worker = self.workers.setdefault(pid, Worker(pid))
-            worker.peak_rss_kb = max(worker.peak_rss_kb, status.get("VmHWM", 0), status.get("VmRSS", 0))
-            worker.last_rss_kb = status.get("VmRSS", 0)
-            self._ticks[pid] = _cpu_ticks(pid) or self._ticks.get(pid, 0)
+        self._gunicorn[master] = _cpu_ticks(master) or self._gunicorn.get(master, 0)
+        # A backend's title names its database: "postgres: 15/main: postgres portal_bench 127.0.0.1(52298) idle".
+        backend = f" {self.database} ".encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            try:
+                # pid (comm) state ppid ...; comm may hold spaces and parentheses, so split after the last ')'.
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                title = (entry / "cmdline").read_bytes() if int(fields[1]) != master else b""
+                status = _status_kb(pid) if int(fields[1]) == master else {}
+            except OSError:
+                continue  # ended meanwhile
+            ticks = int(fields[11]) + int(fields[12])  # utime + stime
+            if int(fields[1]) == master and status:
+                worker = self.workers.setdefault(pid, Worker(pid))
+                worker.peak_rss_kb = max(worker.peak_rss_kb, status.get("VmHWM", 0), status.get("VmRSS", 0))
+                worker.last_rss_kb = status.get("VmRSS", 0)
+                self._gunicorn[pid] = ticks
+            elif title.startswith(b"postgres:") and backend in title:
+                self._postgres[pid] = ticks
         busy, total = _machine_ticks()
         locust = _cpu_ticks(load) if load else 0
-        self.cpu.append((time.time(), busy, total, sum(self._ticks.values()), locust))
+        self.cpu.append((time.time(), busy, total, sum(self._gunicorn.values()), sum(self._postgres.values()), locust))
 
     def cpu_between(self, start: float, stop: float) -> str:
         """Where the machine's CPU went between two wall-clock times, as shares of the whole machine."""
-        inside = [row for row in self.cpu if start <= row[0] <= stop and row[4]]
+        inside = [row for row in self.cpu if start <= row[0] <= stop and row[5]]
         if len(inside) < 2:
             return "CPU: too few samples"
         first, last = inside[0], inside[-1]
         total = last[2] - first[2] or 1
-        machine, gunicorn, locust = ((last[i] - first[i]) / total for i in (1, 3, 4))
+        machine, gunicorn, postgres, locust = ((last[i] - first[i]) / total for i in (1, 3, 4, 5))
         return (
-            f"CPU of the whole machine while measured: {machine:.0%} busy: gunicorn {gunicorn:.0%}, locust "
-            f"{locust:.0%}, everything else (PostgreSQL, other jobs) {machine - gunicorn - locust:.0%}"
+            f"CPU of the whole machine ({len(os.sched_getaffinity(0))} cores) while measured: {machine:.0%} busy: "
+            f"gunicorn {gunicorn:.0%}, PostgreSQL sessions on {self.database} {postgres:.0%}, locust {locust:.0%}, "
+            f"other jobs {machine - gunicorn - postgres - locust:.0%}"
         )
 
 
@@ -121,23 +138,6 @@ def _machine_ticks() -> tuple[int, int]:
     idle = values[3] + values[4]  # idle + iowait
     total = sum(values[:8])  # guest time is already counted in user
     return total - idle, total
-
-
-def _children(ppid: int) -> list[int]:
-    """Processes whose parent is ppid, from /proc/<pid>/stat (no psutil, no ps)."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...; comm may hold spaces and parentheses, so split after the last ')'.
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == ppid:
-            children.append(int(entry.name))
-    return sorted(children)
 
 
 def _status_kb(pid: int) -> dict[str, int]:
@@ -289,7 +289,7 @@ class Command(BaseCommand):
             "LOAD_SUMMARY": str(artefacts / "signin.json"),
         }
 
-        sampler = Sampler()
+        sampler = Sampler(database=settings.DATABASES["default"]["NAME"])
         with open(artefacts / "gunicorn.log", "wb") as server_log:
             # Our own environment's gunicorn and locust, fixed arguments.
             server = subprocess.Popen(  # noqa: S603
