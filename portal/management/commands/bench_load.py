@@ -4,7 +4,8 @@ Serves the portal as in production (gunicorn with `portal/gunicorn.conf.py`, DEB
 whitenoise) on a free loopback port, and drives it from a second process with locust
 (`portal/loadtest/locustfile.py`): N customers sign in through the sign-in form, then list, search, open requests
 and reply, with think time between actions. Sign-ins are a warm-up: once every user is in, the statistics start
-afresh and run for --seconds. Meanwhile every gunicorn worker's memory is sampled from /proc.
+afresh and run for --seconds. Meanwhile /proc tells each gunicorn worker's peak memory and where the machine's
+CPU went (gunicorn, its PostgreSQL sessions, locust, other jobs: a shared machine shows in the figures).
 
 Prints requests/s, p95, errors and each worker's peak resident memory against the targets (zero errors, p95 under
 250 ms, every worker under 200 MB) and appends the report to var/bench/load-<timestamp>.txt; locust's CSV files
@@ -167,7 +168,7 @@ def _kill_leftovers(pids: list[int]) -> None:
         try:
             if b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 os.kill(pid, signal.SIGKILL)
-        except (OSError, ProcessLookupError):
+        except OSError:  # gone already
             continue
 
 
