@@ -10,6 +10,7 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -132,6 +133,30 @@ class Ticket(models.Model):
             return False
         answered_or_now = self.first_responded_at or timezone.now()
         return answered_or_now > self.first_response_due_at
+
+
+class TicketDocument(models.Model):
+    """What search reads on PostgreSQL: one row per request holding the words (and CJK grams) of its subject,
+    public replies and chat messages in `public`, and of its internal notes in `internal`.
+
+    The database keeps it: triggers from migration 0012 write it whenever a request, reply, chat or chat message
+    is added or changed, so no code path can forget it. A list can then walk its sort index and test each request
+    with one lookup, which is what keeps a search for a common word fast. On SQLite nothing fills it and search
+    reads the texts themselves (tickets.search).
+    """
+
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, primary_key=True, related_name="document", verbose_name=_("ticket")
+    )
+    public = SearchVectorField(_("public text"), null=True)
+    internal = SearchVectorField(_("internal notes"), null=True)
+
+    class Meta:
+        verbose_name = _("search document")
+        verbose_name_plural = _("search documents")
+
+    def __str__(self) -> str:
+        return f"search document of #{self.ticket_id}"
 
 
 class Reply(models.Model):

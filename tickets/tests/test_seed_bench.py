@@ -23,6 +23,7 @@ from tickets.management.commands.seed_bench import (
 )
 from tickets.models import ChatMessage, Reply, Ticket
 from tickets.search import search
+from tickets.tests.test_search_documents import stale_documents
 from workflow import actions
 from workflow.models import Priority, Status
 
@@ -76,6 +77,7 @@ def test_it_seeds_the_rows_the_benchmark_relies_on(on_postgres, client):
     assert found(contact, RARE_WORD) >= 2
     assert found(agent, COMMON_WORD) == 200
     assert RARE_WORD in out.getvalue() and COMMON_WORD in out.getvalue()
+    assert stale_documents() == []  # every request's search document, exactly as the triggers would keep it
 
     client.force_login(customer)
     page = client.get(reverse("tickets:my_requests"))
@@ -90,6 +92,8 @@ def test_it_seeds_the_rows_the_benchmark_relies_on(on_postgres, client):
     # Sequences and constraints are back: the product goes on creating rows after the load.
     opened = actions.open_request(requester=customer, subject="After the seed", body="Hello", priority="S3")
     assert opened.pk > long_thread.pk and Ticket.objects.visible_to(contact).filter(pk=opened.pk).exists()
+    actions.reply(ticket=opened, author=customer, body="Sequences and triggers qwertzuiop")
+    assert found(customer, "qwertzuiop") == 1  # the triggers are back on
 
 
 @pytest.mark.postgres
