@@ -3,9 +3,66 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import EmptyPage, InvalidPage, Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import cached_property
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts no further than `cap` rows.
+
+    Counting every row costs as much as reading them: an organisation with 100,000 requests, or a common word,
+    would make every page of the list pay for all of them. Up to `cap` a list says how many rows it has, as
+    usual; beyond it, it says "more than cap" and its pages go on for as long as there are rows (each page reads
+    one row more than it shows, to know whether another page follows).
+    """
+
+    def __init__(self, object_list, per_page: int, *, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        # Without the ordering and the columns, PostgreSQL may answer from any index that decides the filter.
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.cap
+
+    def validate_number(self, number) -> int:
+        if not self.is_capped:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise InvalidPage("That page number is not an integer") from None
+        if number < 1:
+            raise EmptyPage("That page number is less than 1")
+        return number
+
+    def page(self, number) -> Page:
+        if not self.is_capped:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows:
+            raise EmptyPage("That page contains no results")
+        return CappedPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
+
+
+class CappedPage(Page):
+    def __init__(self, object_list, number: int, paginator: CappedPaginator, *, has_more: bool) -> None:
+        super().__init__(object_list, number, paginator)
+        self.has_more = has_more
+
+    def has_next(self) -> bool:
+        return self.has_more
+
+    def end_index(self) -> int:
+        return self.start_index() + len(self.object_list) - 1
 
 
 def render_listing(request: HttpRequest, template: str, filterset, **context) -> HttpResponse:
@@ -14,7 +71,9 @@ def render_listing(request: HttpRequest, template: str, filterset, **context) ->
     context.update(filterset=filterset, page=None)
     if not filterset.is_valid():
         return render(request, template, context, status=400)
-    paginator = Paginator(filterset.qs, settings.REQUESTS_PER_PAGE)
+    searching = bool(filterset.form.cleaned_data.get("q"))
+    cap = settings.SEARCH_COUNT_LIMIT if searching else settings.LIST_COUNT_LIMIT
+    paginator = CappedPaginator(filterset.qs, settings.REQUESTS_PER_PAGE, cap=cap)
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage:

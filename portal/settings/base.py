@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # search fields and indexes; inert on SQLite
     "django.forms",
     "allauth",
     "allauth.account",
@@ -328,6 +329,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # --- Portal -----------------------------------------------------------------------------------------------
 
 REQUESTS_PER_PAGE = _int("REQUESTS_PER_PAGE", 25, minimum=1)
+# Lists count their rows up to these numbers and beyond them say "more than …" (tickets.listing.CappedPaginator):
+# an exact count costs as much as reading every row, which an organisation with 100,000 requests, or a word in
+# a tenth of them, would pay on every page.
+LIST_COUNT_LIMIT = _int("LIST_COUNT_LIMIT", 10_000, minimum=1)
+SEARCH_COUNT_LIMIT = _int("SEARCH_COUNT_LIMIT", 1_000, minimum=1)
 
 LOGGING = {
     "version": 1,
