@@ -18,14 +18,15 @@ class CappedPaginator(Paginator):
     one row more than it shows, to know whether another page follows).
     """
 
-    def __init__(self, object_list, per_page: int, *, cap: int) -> None:
+    def __init__(self, object_list, per_page: int, *, cap: int, count_in_order: bool = False) -> None:
         super().__init__(object_list, per_page)
         self.cap = cap
+        self.count_in_order = count_in_order
 
     @cached_property
     def count(self) -> int:
-        # Without the ordering and the columns, PostgreSQL may answer from any index that decides the filter.
-        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        rows = self.object_list if self.count_in_order else self.object_list.order_by()
+        return rows.values("pk")[: self.cap + 1].count()
 
     @property
     def is_capped(self) -> bool:
@@ -73,7 +74,10 @@ def render_listing(request: HttpRequest, template: str, filterset, **context) ->
         return render(request, template, context, status=400)
     searching = bool(filterset.form.cleaned_data.get("q"))
     cap = settings.SEARCH_COUNT_LIMIT if searching else settings.LIST_COUNT_LIMIT
-    paginator = CappedPaginator(filterset.qs, settings.REQUESTS_PER_PAGE, cap=cap)
+    # A search counts along the list's sort index, as its page is read: the first matches come early for a
+    # common word, and a rare one is answered from the search index whatever the order. A plain list counts
+    # without an order, from whichever index decides its filters.
+    paginator = CappedPaginator(filterset.qs, settings.REQUESTS_PER_PAGE, cap=cap, count_in_order=searching)
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage:

@@ -12,7 +12,6 @@ from pathlib import PurePath
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,12 +36,15 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.none()
         # A customer only ever sees their current organisation's requests: someone who moves to another
         # organisation keeps nothing of the old one, whatever CCs or grants still name them.
-        tenant = self.filter(organisation_id=user.organisation_id)
         if holds_organisation_access(user):
-            return tenant
-        rule = Q(requester_id=user.pk)
-        rule |= Q(pk__in=Ticket.ccs.through.objects.filter(user_id=user.pk).values("ticket_id"))
-        return tenant.filter(rule)
+            return self.filter(organisation_id=user.organisation_id)
+        # Their own requests and those they are CC'd on: one short list of ids from two indexes, so that the
+        # database starts from it. Written as `organisation = theirs AND (requester = me OR id IN CCs)`,
+        # PostgreSQL reads every request of the organisation to test the OR.
+        tenant = Ticket.objects.filter(organisation_id=user.organisation_id)
+        own = tenant.filter(requester_id=user.pk).values("pk")
+        copied = tenant.filter(ccs=user.pk).values("pk")
+        return self.filter(pk__in=own.union(copied))
 
 
 class Ticket(models.Model):
@@ -102,11 +104,14 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
         indexes = [
             # My requests: one organisation's (or one requester's) requests, by either sort, optionally by status.
-            models.Index(fields=["organisation", "-last_activity_at"], name="ticket_org_activity"),
-            models.Index(fields=["organisation", "-created_at"], name="ticket_org_created"),
-            models.Index(fields=["organisation", "status", "-last_activity_at"], name="ticket_org_status_activity"),
-            models.Index(fields=["requester", "-last_activity_at"], name="ticket_requester_activity"),
-            models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
+            # Each ends on the id, as the sorts do, so that a page is read straight off the index in order.
+            models.Index(fields=["organisation", "-last_activity_at", "-id"], name="ticket_org_activity"),
+            models.Index(fields=["organisation", "-created_at", "-id"], name="ticket_org_created"),
+            models.Index(
+                fields=["organisation", "status", "-last_activity_at", "-id"], name="ticket_org_status_activity"
+            ),
+            models.Index(fields=["requester", "-last_activity_at", "-id"], name="ticket_requester_activity"),
+            models.Index(fields=["requester", "-created_at", "-id"], name="ticket_requester_created"),
             # The agents' queue and the admin list across organisations.
             models.Index(fields=["-last_activity_at", "-id"], name="ticket_activity"),
             models.Index(fields=["status", "priority", "-last_activity_at"], name="ticket_status_priority"),

@@ -102,6 +102,16 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
     chats = ticket.chats.prefetch_related(
         Prefetch("messages", queryset=ChatMessage.objects.select_related("author").order_by("pk"))
     )
+    # A long thread opens on its latest replies (and the chats among them); the rest is one link away. Every
+    # message costs the page the same to render, so a request with hundreds of them would otherwise be slow to
+    # open for everyone, every time.
+    total = replies.count()
+    hidden = 0
+    if total > settings.THREAD_LATEST and request.GET.get("thread") != "all":
+        shown = list(replies.order_by("-created_at", "-pk")[: settings.THREAD_LATEST])[::-1]
+        hidden = total - len(shown)
+        chats = chats.filter(started_at__gte=shown[0].created_at)
+        replies = shown
     # The thread, oldest first: replies and chat transcripts in the order they happened.
     thread = sorted(
         [
@@ -113,6 +123,7 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
     context = {
         "ticket": ticket,
         "thread": thread,
+        "hidden_replies": hidden,
         "form": form,
         "status_explanation": STATUS_EXPLANATIONS[ticket.status],
         "priority_meaning": PRIORITY_MEANINGS[ticket.priority],

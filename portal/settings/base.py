@@ -333,7 +333,9 @@ REQUESTS_PER_PAGE = _int("REQUESTS_PER_PAGE", 25, minimum=1)
 # an exact count costs as much as reading every row, which an organisation with 100,000 requests, or a word in
 # a tenth of them, would pay on every page.
 LIST_COUNT_LIMIT = _int("LIST_COUNT_LIMIT", 10_000, minimum=1)
-SEARCH_COUNT_LIMIT = _int("SEARCH_COUNT_LIMIT", 1_000, minimum=1)
+SEARCH_COUNT_LIMIT = _int("SEARCH_COUNT_LIMIT", 100, minimum=1)
+# A request's page shows this many of the latest replies; earlier ones are behind "Show the whole conversation".
+THREAD_LATEST = _int("THREAD_LATEST", 20, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django import template
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 
@@ -23,6 +24,17 @@ def days_ago(moment: datetime | None) -> str:
         return gettext("today")
     count = formats.number_format(days, use_l10n=True, force_grouping=True)
     return ngettext("%(days)s day ago", "%(days)s days ago", days) % {"days": count}
+
+
+@register.simple_tag
+def days_ago_time(moment: datetime | None) -> SafeString:
+    """`<time>` saying how many days ago, with the exact time on hover: what each row of a list shows twice, in
+    one call (the same markup through three filters costs a list page several milliseconds)."""
+    if moment is None:
+        return SafeString("")
+    local = timezone.localtime(moment)
+    exact = formats.date_format(local, "DATETIME_FORMAT")
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), exact, days_ago(moment))
 
 
 @register.filter

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.tests.factories import ReplyFactory, TicketFactory
-from tickets.models import Attachment, EventKind, Reply, TicketEvent
+from tickets.models import Attachment, Chat, ChatMessage, EventKind, Reply, TicketEvent
 from workflow.models import Status
 
 
@@ -158,10 +158,68 @@ def test_the_number_of_queries_does_not_grow_with_the_thread(cast, client_for):
         Attachment.objects.create(reply=message, file=SimpleUploadedFile("a.txt", b"a"), name="a.txt", size=1)
     cast.ticket.ccs.add(cast.bystander, cast.contact)
     assert count() == few
-    assert few <= 8
+    assert few <= 9  # session, person, grant, request, CCs, reply count, replies, files, chats
 
 
 def test_anonymous_goes_to_sign_in(cast, client):
     response = client.get(detail_url(cast.ticket))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.fixture
+def long_thread(cast, settings):
+    """The request's description and five more replies an hour apart, a chat between the second and third, and
+    an internal note at the end; the page shows the latest three replies."""
+    settings.THREAD_LATEST = 3
+    start = timezone.now() - timedelta(days=1)
+    cast.ticket.replies.update(created_at=start)
+    for hour in range(1, 6):
+        ReplyFactory(
+            ticket=cast.ticket, author=cast.requester, body=f"Message {hour}", created_at=start + timedelta(hours=hour)
+        )
+    chat = Chat.objects.create(
+        ticket=cast.ticket, customer=cast.requester, started_at=start + timedelta(hours=2, minutes=30)
+    )
+    ChatMessage.objects.create(chat=chat, author=cast.requester, body="Early chat line")
+    ReplyFactory(
+        ticket=cast.ticket,
+        author=cast.agent,
+        body="Note for agents",
+        is_public=False,
+        created_at=start + timedelta(hours=6),
+    )
+    return cast.ticket
+
+
+def test_a_long_thread_opens_on_its_latest_replies(long_thread, cast, client_for):
+    html = client_for(cast.requester).get(detail_url(long_thread)).content.decode()
+
+    assert html.index("Message 3") < html.index("Message 4") < html.index("Message 5")
+    for hidden in ["The dashboard shows nothing", "Message 1", "Message 2", "Early chat line", "Note for agents"]:
+        assert hidden not in html
+    assert "3 earlier replies are not shown." in html  # the description, 1 and 2; the internal note never counts
+    assert 'href="?thread=all#thread-heading">Show the whole conversation</a>' in html
+
+
+def test_the_whole_conversation_is_one_link_away(long_thread, cast, client_for):
+    html = client_for(cast.requester).get(detail_url(long_thread), {"thread": "all"}).content.decode()
+
+    positions = [
+        html.index(text) for text in ["The dashboard shows nothing", "Message 2", "Early chat line", "Message 3"]
+    ]
+    assert positions == sorted(positions)
+    assert "earlier replies are not shown" not in html
+
+
+def test_agents_count_internal_notes_among_the_latest(long_thread, cast, client_for):
+    html = client_for(cast.agent).get(detail_url(long_thread)).content.decode()
+
+    assert "Note for agents" in html and "Message 4" in html and "Message 3" not in html
+    assert "4 earlier replies are not shown." in html
+
+
+def test_a_short_thread_shows_everything_without_a_link(cast, client_for):
+    html = client_for(cast.requester).get(detail_url(cast.ticket)).content.decode()
+    assert "The dashboard shows nothing" in html
+    assert "Show the whole conversation" not in html
