@@ -59,7 +59,8 @@ SEARCH_WORDS = ["error", "login", "export", "invoice", "password", "dashboard", 
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REQUEST_LINK = re.compile(r'<a href="/requests/(\d+)/">([^<]*)</a>')
-RESULT_COUNT = re.compile(r'class="result-count"[^>]*>\s*([\d.,\s\u00a0\u202f]+)')
+# "1,234 requests", or "More than 10,000 requests" once a list stops counting (tickets.listing).
+RESULT_COUNT = re.compile(r'class="result-count"[^>]*>[^\d<]*([\d.,\s\u00a0\u202f]+)')
 WORD = re.compile(r"[^\W\d_]{4,}")
 
 

@@ -62,7 +62,29 @@ def _database(url: str) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL={url!r} names no database; {hint}.")
     config["CONN_MAX_AGE"] = _int("DATABASE_CONN_MAX_AGE", 60)
     config["CONN_HEALTH_CHECKS"] = True
+    planner = _planner_options()  # read (and refused when malformed) whichever the database
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = " ".join(filter(None, [options.get("options", ""), *planner]))
     return config
+
+
+def _planner_options() -> list[str]:
+    """How the portal's sessions ask PostgreSQL to plan (docs/operations.md, "Database planner settings").
+
+    The defaults suit a database that is mostly in memory or on SSD, and a web workload of many short queries:
+    a random read costs about what a sequential one does (PostgreSQL assumes four times as much, for spinning
+    disks, and then prefers to walk a whole index over reading an organisation's own), and no query starts
+    parallel workers (starting them costs more than any page's query takes).
+    """
+    cost = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1").strip()
+    try:
+        if float(cost) <= 0:
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(f"DATABASE_RANDOM_PAGE_COST={cost!r} is not a positive number.") from None
+    workers = _int("DATABASE_PARALLEL_WORKERS", 0)
+    return [f"-c random_page_cost={cost}", f"-c max_parallel_workers_per_gather={workers}"]
 
 
 def _redis(url: str) -> str:

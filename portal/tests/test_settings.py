@@ -30,6 +30,11 @@ READ_BY_SETTINGS = (
     "ATTACHMENT_MAX_BYTES",
     "ATTACHMENT_MAX_COUNT",
     "REQUESTS_PER_PAGE",
+    "LIST_COUNT_LIMIT",
+    "SEARCH_COUNT_LIMIT",
+    "THREAD_LATEST",
+    "DATABASE_RANDOM_PAGE_COST",
+    "DATABASE_PARALLEL_WORKERS",
     "LOG_LEVEL",
 )
 
@@ -93,6 +98,8 @@ def production_like() -> dict:
         ("EMAIL_URL", "smtp://"),
         ("SECRET_KEY", "too-short-for-a-secret"),
         ("DEBUG", "maybe"),
+        ("DATABASE_RANDOM_PAGE_COST", "fast"),
+        ("DATABASE_RANDOM_PAGE_COST", "0"),
         ("ALLOWED_HOSTS", "a, ,b"),
         ("ALLOWED_HOSTS", "a,,b"),
         ("ALLOWED_HOSTS", " "),
@@ -106,6 +113,8 @@ def production_like() -> dict:
         "email_url_smtp_without_host",
         "secret_key_short",
         "debug_not_a_boolean",
+        "random_page_cost_not_a_number",
+        "random_page_cost_zero",
         "allowed_hosts_blank_entry",
         "allowed_hosts_empty_entry",
         "allowed_hosts_blank",
@@ -130,6 +139,20 @@ def test_it_reads_postgres_database_url(production_like):
     assert database["PORT"] == 5433
     assert database["USER"] == "portal"
     assert database["PASSWORD"] == "s3cret"
+    # Planned for memory or SSD and short queries (docs/operations.md).
+    assert database["OPTIONS"]["options"] == "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0"
+
+
+def test_planner_settings_follow_the_environment_and_keep_options_from_the_url():
+    database = _settings_with(
+        DATABASE_URL="postgres://portal@db.example/portal?options=-c%20statement_timeout%3D30000",
+        DATABASE_RANDOM_PAGE_COST="4",
+        DATABASE_PARALLEL_WORKERS="2",
+    )["database"]
+
+    assert database["OPTIONS"]["options"] == (
+        "-c statement_timeout=30000 -c random_page_cost=4 -c max_parallel_workers_per_gather=2"
+    )
 
 
 def test_it_defaults_to_sqlite_in_var(embedded_defaults):
