@@ -8,7 +8,7 @@ PY := $(BIN)/python
 PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 python $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$c; break; }; done)
 
-.PHONY: run test lint format clean venv worker messages bench
+.PHONY: run test lint format clean venv worker messages bench bench-load
 
 $(BIN)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6); set PYTHON=/path/to/python3.12"; exit 1; }
@@ -68,6 +68,15 @@ bench: $(BIN)/.installed
 	  echo "(not re-seeded; BENCH_RESEED=1 loads $(BENCH_REQUESTS) requests afresh)"; \
 	else $(PY) manage.py seed_bench --requests $(BENCH_REQUESTS); fi
 	$(PY) manage.py bench $(BENCH_ARGS)
+
+# The load run on the same data (README, "Benchmark"): gunicorn + whitenoise, driven by locust from a second process.
+$(BIN)/.installed-bench: $(BIN)/.installed requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench-load: $(BIN)/.installed-bench
+	@$(PY) manage.py bench --check-data || { echo "No benchmark data here: run make bench first"; exit 1; }
+	$(PY) manage.py bench_load $(BENCH_LOAD_ARGS)
 
 # Developers: refresh the catalogues after changing strings (needs GNU gettext's xgettext and msgmerge), then
 # translate what is new or fuzzy; the test suite fails while any entry is untranslated or fuzzy.
