@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import holds_organisation_access
+from portal.widgets import PlainSelect
 from tickets.models import Ticket
 from tickets.search import search
 from workflow.models import Priority, Status
@@ -53,11 +54,22 @@ class RequestFilter(SortedFilterSet):
     DEFAULT_SORT = DEFAULT_SORT
 
     q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=200)
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices, empty_label=_("Any status"))
-    priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices, empty_label=_("Any priority"))
-    scope = django_filters.ChoiceFilter(label=_("Show"), method="filter_scope", empty_label=_("All I can see"))
+    status = django_filters.ChoiceFilter(
+        widget=PlainSelect, label=_("Status"), choices=Status.choices, empty_label=_("Any status")
+    )
+    priority = django_filters.ChoiceFilter(
+        widget=PlainSelect, label=_("Priority"), choices=Priority.choices, empty_label=_("Any priority")
+    )
+    scope = django_filters.ChoiceFilter(
+        widget=PlainSelect, label=_("Show"), method="filter_scope", empty_label=_("All I can see")
+    )
     sort = django_filters.ChoiceFilter(
-        label=_("Sort by"), choices=SORT_CHOICES, method="filter_sort", empty_label=None, null_label=None
+        widget=PlainSelect,
+        label=_("Sort by"),
+        choices=SORT_CHOICES,
+        method="filter_sort",
+        empty_label=None,
+        null_label=None,
     )
 
     class Meta:

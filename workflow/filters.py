@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, User
+from portal.widgets import PlainSelect
 from tickets.filters import SortedFilterSet
 from tickets.models import Ticket
 from tickets.search import search
@@ -31,24 +32,34 @@ class QueueFilter(SortedFilterSet):
     DEFAULT_SORT = DEFAULT_SORT
 
     q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=200)
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices, empty_label=_("Any status"))
-    priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices, empty_label=_("Any"))
+    status = django_filters.ChoiceFilter(
+        widget=PlainSelect, label=_("Status"), choices=Status.choices, empty_label=_("Any status")
+    )
+    priority = django_filters.ChoiceFilter(
+        widget=PlainSelect, label=_("Priority"), choices=Priority.choices, empty_label=_("Any")
+    )
     organisation = django_filters.ModelChoiceFilter(
-        label=_("Organisation"), queryset=Organisation.objects.order_by("name"), empty_label=_("Any organisation")
+        widget=PlainSelect,
+        label=_("Organisation"),
+        queryset=Organisation.objects.order_by("name"),
+        empty_label=_("Any organisation"),
     )
     assignee = django_filters.ModelChoiceFilter(
+        widget=PlainSelect,
         label=_("Assignee"),
         queryset=User.objects.filter(is_staff=True).order_by("full_name", "email"),
         empty_label=_("Anyone"),
         null_label=_("Nobody"),
     )
     due = django_filters.ChoiceFilter(
+        widget=PlainSelect,
         label=_("First response"),
         method="filter_due",
         choices=[(DUE_PENDING, _("Not answered yet")), (DUE_BREACHED, _("Breached"))],
         empty_label=_("Any"),
     )
     sort = django_filters.ChoiceFilter(
+        widget=PlainSelect,
         label=_("Sort by"),
         method="filter_sort",
         empty_label=None,

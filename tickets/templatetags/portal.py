@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django import template
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 
@@ -19,22 +19,28 @@ def days_ago(moment: datetime | None) -> str:
     grouped as the language writes it (1,234 / 1.234)."""
     if moment is None:
         return ""
-    days = (timezone.localdate() - timezone.localtime(moment).date()).days
+    return _days_ago(timezone.localtime(moment))
+
+
+def _days_ago(local: datetime) -> str:
+    days = (timezone.localdate() - local.date()).days
     if days <= 0:
         return gettext("today")
-    count = formats.number_format(days, use_l10n=True, force_grouping=True)
+    # Below a thousand no language groups digits; the formatter is the costly part of a list row.
+    count = str(days) if days < 1000 else formats.number_format(days, use_l10n=True, force_grouping=True)
     return ngettext("%(days)s day ago", "%(days)s days ago", days) % {"days": count}
 
 
 @register.simple_tag
 def days_ago_time(moment: datetime | None) -> SafeString:
     """`<time>` saying how many days ago, with the exact time on hover: what each row of a list shows twice, in
-    one call (the same markup through three filters costs a list page several milliseconds)."""
+    one call, the time converted to the viewer's zone once."""
     if moment is None:
         return SafeString("")
     local = timezone.localtime(moment)
-    exact = formats.date_format(local, "DATETIME_FORMAT")
-    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), exact, days_ago(moment))
+    exact = escape(formats.date_format(local, "DATETIME_FORMAT"))
+    # isoformat() writes digits, '-', ':', '.', '+' and 'T' only: nothing to escape.
+    return SafeString(f'<time datetime="{local.isoformat()}" title="{exact}">{escape(_days_ago(local))}</time>')
 
 
 @register.filter
