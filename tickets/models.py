@@ -115,6 +115,8 @@ class Ticket(models.Model):
             # The agents' queue and the admin list across organisations.
             models.Index(fields=["-last_activity_at", "-id"], name="ticket_activity"),
             models.Index(fields=["status", "priority", "-last_activity_at"], name="ticket_status_priority"),
+            # The queue by priority, in its default order (first response due, soonest first).
+            models.Index(fields=["priority", "first_response_due_at", "-id"], name="ticket_priority_due"),
             models.Index(fields=["first_response_due_at"], name="ticket_first_response_due"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             models.Index(

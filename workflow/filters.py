@@ -27,6 +27,10 @@ SORTS = {
 DEFAULT_SORT = "due"
 
 
+def _organisations() -> list[tuple[int, str]]:
+    return list(Organisation.objects.order_by("name", "pk").values_list("pk", "name"))
+
+
 class QueueFilter(SortedFilterSet):
     SORTS = SORTS
     DEFAULT_SORT = DEFAULT_SORT
@@ -38,11 +42,9 @@ class QueueFilter(SortedFilterSet):
     priority = django_filters.ChoiceFilter(
         widget=PlainSelect, label=_("Priority"), choices=Priority.choices, empty_label=_("Any")
     )
-    organisation = django_filters.ModelChoiceFilter(
-        widget=PlainSelect,
-        label=_("Organisation"),
-        queryset=Organisation.objects.order_by("name"),
-        empty_label=_("Any organisation"),
+    # Plain (id, name) pairs rather than model choices: one option per organisation, thousands of them.
+    organisation = django_filters.ChoiceFilter(
+        widget=PlainSelect, label=_("Organisation"), choices=_organisations, empty_label=_("Any organisation")
     )
     assignee = django_filters.ModelChoiceFilter(
         widget=PlainSelect,
