@@ -7,11 +7,13 @@ Decisions on access (grant, decline, revoke) and moving a person to another orga
 from __future__ import annotations
 
 from allauth.account.forms import ResetPasswordForm
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.models import Group
-from django.db.models import Count, Q
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -164,7 +166,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["email", "full_name", "organisation__name"]
     autocomplete_fields = ["organisation"]
     show_full_result_count = False
-    actions = ["email_password_link"]
+    actions = ["email_password_link", "remove_second_factor"]
     inlines = [GrantInline, AskInline]
     add_form = PersonCreationForm
 
@@ -226,6 +228,46 @@ class UserAdmin(DjangoUserAdmin):
             ngettext("Sent %(count)d password link.", "Sent %(count)d password links.", len(people))
             % {"count": len(people)},
         )
+
+    def has_remove_second_factor_permission(self, request: HttpRequest) -> bool:
+        return _site_admin(request)
+
+    @admin.action(description=_("Remove two-factor authentication"), permissions=["remove_second_factor"])
+    def remove_second_factor(self, request, queryset) -> None:
+        """For someone who lost their authenticator app: they sign in with their password alone again, and set up
+        a new app (staff must, at once)."""
+        removed = Authenticator.objects.filter(user__in=queryset).delete()[0]
+        self.message_user(
+            request,
+            ngettext("Removed %(count)d authenticator.", "Removed %(count)d authenticators.", removed)
+            % {"count": removed},
+        )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "user_permissions":
+            field.queryset = _grantable(field.queryset)
+        return field
+
+
+# allauth registers the authenticators themselves, secrets included; they are never edited by hand here.
+admin.site.unregister(Authenticator)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class PortalGroupAdmin(GroupAdmin):
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "permissions":
+            field.queryset = _grantable(field.queryset)
+        return field
+
+
+def _grantable(permissions: QuerySet[Permission]) -> QuerySet[Permission]:
+    """What a person or a group may be given here: anything but rights over allauth's authenticators, whose rows
+    hold second-factor secrets; a site admin removes them with the action on people, nobody edits them."""
+    return permissions.exclude(content_type__app_label="mfa")
 
 
 def _site_admin(request: HttpRequest) -> bool:

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -158,3 +158,17 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your preferences were saved."))
         return redirect("preferences")
     return render(request, "accounts/preferences.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+def admin_sign_in(request: HttpRequest) -> HttpResponse:
+    """The admin's sign-in page is the portal's: one form, one rate limit on failed attempts, the same second
+    factor. Staff who are signed in go where they were headed; anyone else signed in has no admin to go to."""
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("admin:index")
+    if request.user.is_authenticated:
+        return redirect(target if request.user.is_staff else "home")
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")

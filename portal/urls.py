@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("preferences/", account_views.preferences, name="preferences"),
     path("language/", account_views.set_language, name="set_language"),
+    # Before the admin's own URLs: its sign-in is the portal's (rate-limited, two-factor).
+    path("admin/login/", account_views.admin_sign_in, name="admin_sign_in"),
     path("admin/", admin.site.urls),
     # 404 unless DEBUG or BENCHMARK_FLOOR (manage.py bench turns it on while it runs).
     path("bench/floor/", portal_views.bench_floor, name="bench_floor"),

@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "django.forms",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_filters",
     "portal",
     "accounts",
@@ -183,6 +184,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.StaffTwoFactorMiddleware",
     "accounts.middleware.PersonalPreferencesMiddleware",
 ]
 
@@ -295,6 +297,13 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": f"10/m/ip,{_int('LOGIN_ATTEMPTS_LIMIT', 5, minimum=1)}/"
     f"{_int('LOGIN_ATTEMPTS_TIMEOUT', 300, minimum=1)}s/key",
 }
+
+# Two-factor sign-in with an authenticator app (allauth's MFA): anyone may enrol under "Two-factor
+# authentication"; with MFA_REQUIRED_FOR_STAFF (on unless DEBUG) agents and site admins must enrol before any
+# other page opens for them (accounts.middleware.StaffTwoFactorMiddleware).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Support portal"
+MFA_REQUIRED_FOR_STAFF = _bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

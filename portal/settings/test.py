@@ -11,3 +11,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 MEDIA_ROOT = VAR_DIR / "test-media"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Most tests sign agents in without a second factor; the tests of that rule turn it on.
+MFA_REQUIRED_FOR_STAFF = False
