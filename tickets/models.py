@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, holds_organisation_access
+from tickets.files import shows_inline
 from workflow.models import Priority, Status
 
 
@@ -217,6 +218,11 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shows_inline(self) -> bool:
+        """A raster image by its bytes (tickets.files); the download view checks the stored bytes again."""
+        return shows_inline(self.content_type)
 
 
 class EventKind(models.TextChoices):

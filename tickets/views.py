@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tickets.access import get_attachment_for, get_ticket_for
+from tickets.files import DOWNLOAD, shows_inline, sniff
 from tickets.filters import RequestFilter
 from tickets.forms import NewRequestForm, ReplyForm
 from tickets.listing import render_listing
@@ -166,14 +167,20 @@ def new_request(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """A file, only through the gate. Always a download of opaque bytes, except a raster image asked for with
+    `?inline=1` (the request page shows those): its type is read from the stored bytes here, whatever the upload
+    claimed, so a page or a script renamed `.png` is still only ever downloaded."""
     attachment = get_attachment_for(request.user, pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
         raise Http404("The file is no longer stored.") from None
-    response = FileResponse(handle, as_attachment=True, filename=attachment.name)
+    kind = sniff(handle.read(16))
+    handle.seek(0)
+    inline = request.GET.get("inline") == "1" and shows_inline(kind)
+    response = FileResponse(handle, as_attachment=not inline, filename=attachment.name)
     # Whatever the file holds, the browser must not run it in our origin.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Type"] = "application/octet-stream"
+    response["Content-Type"] = kind if inline else DOWNLOAD
     return response

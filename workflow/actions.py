@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from tickets.files import sniff_upload
 from tickets.models import Attachment, Channel, ChatMessage, EventKind, Reply, Ticket, TicketEvent
 from workflow.models import OutboundEmail, Priority, PriorityPolicy, Status
 from workflow.notifications import auto_solve_note, notify
@@ -570,7 +571,7 @@ def _add_reply(
             file=upload,
             name=upload.name[:255],
             size=upload.size,
-            content_type=(upload.content_type or "application/octet-stream")[:100],
+            content_type=sniff_upload(upload),  # what the bytes are, not what the sender said
             created_at=at,
         )
     return message

@@ -344,8 +344,36 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it, even be
 # collectstatic also writes gzipped copies, which whitenoise serves; in DEBUG nothing changes. Not the manifest
 # variant: with it, `{% static %}` raises for any file missing from a manifest that only collectstatic writes, so
 # the test suite (DEBUG off, no collectstatic) and a deploy that skipped the step would fail on every page.
+
+
+def _attachment_storage() -> dict:
+    """Where attachments are kept: `local` (MEDIA_ROOT, the default) or `s3`, any S3-compatible object store via
+    django-storages. Either way they are read through the storage and streamed by the visibility gate; the store
+    is private and its URLs are never handed out."""
+    kind = env.str("ATTACHMENT_STORAGE", default="local").strip().lower()
+    if kind == "local":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"ATTACHMENT_STORAGE={kind!r} is not one of: local, s3.")
+    bucket = env.str("S3_BUCKET", default="").strip()
+    if not bucket:
+        raise ImproperlyConfigured("ATTACHMENT_STORAGE=s3 needs S3_BUCKET (and credentials, see docs/operations.md).")
+    options = {
+        "bucket_name": bucket,
+        "default_acl": "private",
+        "file_overwrite": False,
+        "querystring_auth": True,
+        # Without these boto3 finds credentials and region itself (AWS_* variables, an instance role).
+        "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("S3_REGION", default="") or None,
+        "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+    }
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _attachment_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Attachments live outside the static root and are only ever served through the visibility gate.

@@ -30,6 +30,12 @@ READ_BY_SETTINGS = (
     "MEDIA_ROOT",
     "ATTACHMENT_MAX_BYTES",
     "ATTACHMENT_MAX_COUNT",
+    "ATTACHMENT_STORAGE",
+    "S3_BUCKET",
+    "S3_ENDPOINT_URL",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
     "REQUESTS_PER_PAGE",
     "LIST_COUNT_LIMIT",
     "SEARCH_COUNT_LIMIT",
@@ -51,6 +57,7 @@ print(json.dumps({
     "tasks_eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "broker_url": settings.CELERY_BROKER_URL,
     "mailer": settings.MAILERS["default"],
+    "storage": settings.STORAGES["default"],
 }, default=str))
 """
 
@@ -99,6 +106,8 @@ def production_like() -> dict:
         ("EMAIL_URL", "smtp://"),
         ("SECRET_KEY", "too-short-for-a-secret"),
         ("DEBUG", "maybe"),
+        ("ATTACHMENT_STORAGE", "ftp"),
+        ("ATTACHMENT_STORAGE", "s3"),
         ("MFA_REQUIRED_FOR_STAFF", "sometimes"),
         ("DATABASE_RANDOM_PAGE_COST", "fast"),
         ("DATABASE_RANDOM_PAGE_COST", "0"),
@@ -115,6 +124,8 @@ def production_like() -> dict:
         "email_url_smtp_without_host",
         "secret_key_short",
         "debug_not_a_boolean",
+        "attachment_storage_unknown",
+        "attachment_storage_s3_without_bucket",
         "mfa_required_not_a_boolean",
         "random_page_cost_not_a_number",
         "random_page_cost_zero",
@@ -190,3 +201,27 @@ def test_it_sends_email_over_smtp_from_email_url(production_like):
 
 def test_it_prints_email_to_the_console_without_email_url(embedded_defaults):
     assert embedded_defaults["mailer"] == {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+
+
+def test_attachments_go_to_an_s3_compatible_store_when_told():
+    storage = _settings_with(
+        ATTACHMENT_STORAGE="s3",
+        S3_BUCKET="portal-files",
+        S3_ENDPOINT_URL="https://objects.example:9000",
+        S3_REGION="eu-central-1",
+        S3_ACCESS_KEY_ID="key-id",
+        S3_SECRET_ACCESS_KEY="key-secret",
+    )["storage"]
+
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"] == {
+        "bucket_name": "portal-files",
+        "default_acl": "private",
+        "file_overwrite": False,
+        "querystring_auth": True,
+        "endpoint_url": "https://objects.example:9000",
+        "region_name": "eu-central-1",
+        "access_key": "key-id",
+        "secret_key": "key-secret",
+    }
+    assert _settings_with()["storage"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
