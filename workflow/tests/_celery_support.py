@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import socket
 import subprocess
@@ -193,7 +194,19 @@ class Worker:
             self.process.wait(timeout=5)
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else "(no worker log)"
+        """The worker's output, its JSON log lines (portal/logs.py) read back as `LEVEL logger message`."""
+        if not self.log_path.exists():
+            return "(no worker log)"
+        lines = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+                lines.append(f"{record['level']} {record['logger']} {record['message']}")
+                if record.get("exception"):
+                    lines.append(record["exception"])
+            except (ValueError, KeyError, TypeError):
+                lines.append(line)  # what is not a log record (a banner, a crash) stays as written
+        return "\n".join(lines)
 
     def messages(self) -> list[email.message.EmailMessage]:
         """Every message the worker's file backend wrote, parsed."""

@@ -9,6 +9,7 @@ own process with the production settings module, against this test's database (s
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import re
 import time
@@ -92,6 +93,19 @@ def test_the_pipe_posts_a_gmail_reply_and_reopens_the_solved_request(cast, tmp_p
     assert InboundEmail.objects.get(message_id=message_id).outcome == "posted"
 
 
+def logged(stderr: bytes) -> str:
+    """The command's log (one JSON object a line, portal/logs.py) as `LEVEL logger message` lines."""
+    lines = []
+    for line in stderr.decode().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            lines.append(line)
+            continue
+        lines.append(f"{record['level']} {record['logger']} {record['message']}")
+    return "\n".join(lines)
+
+
 @committed
 def test_the_pipe_refuses_a_stranger_with_exit_0_and_a_log_line(cast, tmp_path):
     solve(cast.ticket, cast.agent)
@@ -110,7 +124,7 @@ def test_the_pipe_refuses_a_stranger_with_exit_0_and_a_log_line(cast, tmp_path):
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode().startswith(f"refused {reason}")
     assert f"WARNING workflow.inbound Email-in: {message_id} from outsider@globex.example: refused {reason}" in (
-        done.stderr.decode()
+        logged(done.stderr)
     )
     ticket = Ticket.objects.get(pk=cast.ticket.pk)
     assert ticket.status == Status.SOLVED
@@ -132,7 +146,7 @@ def test_the_pipe_exits_75_without_a_traceback_when_the_database_is_down(tmp_pat
 
     done = pipe(raw, database_url=DATABASE_DOWN_URL, media_root=tmp_path, timeout=30)
 
-    stderr = done.stderr.decode()
+    stderr = logged(done.stderr)
     assert done.returncode == 75, stderr
     assert re.search(r"ERROR workflow\.inbound Email-in: the database is unavailable, the MTA will retry: ", stderr)
     assert "Traceback" not in stderr
@@ -152,7 +166,7 @@ def test_the_pipe_exits_65_quickly_for_a_30_mb_message(tmp_path):
     done = pipe(raw, database_url=database_url, media_root=tmp_path, timeout=60)
     took = time.monotonic() - started
 
-    stderr = done.stderr.decode()
+    stderr = logged(done.stderr)
     assert done.returncode == 65, stderr
     assert re.search(
         r"WARNING workflow\.inbound Email-in: refused an unreadable message: message of \d+ bytes is over the "
