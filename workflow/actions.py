@@ -105,9 +105,9 @@ def reply(
 ) -> Reply:
     """A public reply. From an agent, the first one is the first response. From the customer's side it hands
     the next step to support: the request is set Open, which on a Solved request is the reopen."""
-    now = timezone.now()
     with transaction.atomic():
         locked = _lock(ticket, expected_version)
+        now = timezone.now()  # under the lock: see _lock
         actor = actor_for(locked, author)
         message = _add_reply(
             ticket=locked, author=author, body=body, public=True, via=via, attachments=attachments, at=now
@@ -137,9 +137,9 @@ def internal_note(
 ) -> Reply:
     """A note only agents see. It changes nothing else and never reaches a customer."""
     _require_agent(author, _("Only agents write internal notes."))
-    now = timezone.now()
     with transaction.atomic():
         locked = _lock(ticket, expected_version)
+        now = timezone.now()  # under the lock: see _lock
         message = _add_reply(
             ticket=locked, author=author, body=body, public=False, via=Channel.WEB, attachments=attachments, at=now
         )
@@ -164,9 +164,9 @@ def change_status(
 
     `actor=None` is the automation named by `automation` (reminders, auto-solve)."""
     to = Status(to)
-    now = timezone.now()
     with transaction.atomic():
         locked = _lock(ticket, expected_version)
+        now = timezone.now()  # under the lock: see _lock
         role = Actor.AUTOMATION if actor is None else actor_for(locked, actor)
         if role == Actor.AUTOMATION and not automation:
             raise ActionRefused("An automated change must name its automation.")
@@ -198,9 +198,9 @@ def reclassify(
     _require_agent(actor, _("Only agents change the priority."))
     if not reason.strip():
         raise ActionRefused(_("Say why the priority changes."))
-    now = timezone.now()
     with transaction.atomic():
         locked = _lock(ticket, expected_version)
+        now = timezone.now()  # under the lock: see _lock
         if locked.priority == to:
             raise ActionRefused(_("The request already has this priority."))
         _event(locked, EventKind.PRIORITY, actor=actor, source=locked.priority, to=to, reason=reason, at=now)
@@ -370,13 +370,13 @@ def merge(
         raise ActionRefused(_("Choose at least one request to merge."))
     if target.pk in source_ids:
         raise ActionRefused(_("A request cannot be merged into itself."))
-    now = timezone.now()
     with transaction.atomic():
         # Lock every row involved, in id order, so that two merges over the same requests cannot deadlock.
         locked = {
             row.pk: row
             for row in Ticket.objects.select_for_update().filter(pk__in=[*source_ids, target.pk]).order_by("pk")
         }
+        now = timezone.now()  # under the lock: see _lock
         if len(locked) != len(source_ids) + 1:
             raise ActionRefused(_("One of these requests no longer exists."))
         into = locked[target.pk]
@@ -468,6 +468,9 @@ def _merge_note(merged: list[Ticket], audience: set[int]) -> str:
 
 
 def _lock(ticket: Ticket, expected_version: int | None) -> Ticket:
+    # Actions read the clock once this returns, not before: one that waited here happens after the one it waited
+    # for, and its reply, events and last activity must not carry an earlier time (threads and event logs are
+    # read in time order, lists sort by last activity).
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the assignee.
     locked = Ticket.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=ticket.pk)
     if expected_version is not None and locked.version != expected_version:
