@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from portal import health
 from portal import views as portal_views
 from tickets import views as ticket_views
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),  # for load balancers: no sign-in, no session
     path("", ticket_views.home, name="home"),
     path("requests/", include("tickets.urls")),
     path("agent/", include("workflow.urls")),
@@ -19,3 +21,6 @@ urlpatterns = [
     # 404 unless DEBUG or BENCHMARK_FLOOR (manage.py bench turns it on while it runs).
     path("bench/floor/", portal_views.bench_floor, name="bench_floor"),
 ]
+
+# A database outage answers 503 "back in a moment", anything else the 500 page (portal/errors.py).
+handler500 = "portal.errors.server_error"

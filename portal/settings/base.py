@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -66,6 +67,8 @@ def _database(url: str) -> dict:
     if config["ENGINE"] == "django.db.backends.postgresql":
         options = config.setdefault("OPTIONS", {})
         options["options"] = " ".join(filter(None, [options.get("options", ""), *planner]))
+        # A database host that drops packets must not hold a page (or /healthz) until TCP gives up.
+        options.setdefault("connect_timeout", 3)
     return config
 
 
@@ -173,7 +176,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every response (redirects to HTTPS and static files too) and every log line carry the id.
+    "portal.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Static files from the web process itself (compressed, with cache headers); no separate file server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -203,6 +209,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -222,7 +229,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = _redis(env.str("REDIS_URL")) if env.str("REDIS_URL", default="") else ""
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Falls back to each process's memory while Redis is unreachable (portal/cache.py): nothing in it is essential.
+    CACHES = {"default": {"BACKEND": "portal.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 else:
     # One process in development: a local-memory cache is enough for allauth's rate limits.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -305,12 +313,51 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Support portal"
 MFA_REQUIRED_FOR_STAFF = _bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
 
+# --- HTTPS and security headers ---------------------------------------------------------------------------
+
+# With HTTPS (on unless DEBUG) the portal is only served over HTTPS: plain HTTP is redirected, the session and CSRF
+# cookies are only sent over HTTPS, and HSTS tells browsers to use nothing else for HSTS_SECONDS (a year; 0 leaves
+# the header out, e.g. while trying HTTPS for the first time). HTTPS=0 is for plain HTTP on a machine of one's own;
+# `make run` (DEBUG=1) serves plain HTTP already.
+HTTPS = _bool("HTTPS", default=not DEBUG)
+_hsts_seconds = _int("HSTS_SECONDS", 365 * 24 * 60 * 60)  # read (and refused when malformed) with HTTPS off too
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer may probe over plain HTTP on the private network
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = _hsts_seconds if HTTPS else 0
+# The header covers the portal's own subdomains and allows preloading; it puts nobody on a browser's preload list
+# (that takes a submission for the whole domain).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+# Load balancers probe over plain HTTP and take a redirect for a failure; /healthz holds nothing to protect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind a proxy that terminates TLS every request arrives as plain HTTP and would be redirected to itself forever.
+# PROXY_SETS_X_FORWARDED_PROTO=1 says the proxy sets X-Forwarded-Proto on every request, replacing any a client
+# sent; only then is the header believed.
+if _bool("PROXY_SETS_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Every response, in development too (so the browser tests meet what it blocks): scripts and styles only from the
+# portal's own static files, never inline (portal/tests/test_security_headers.py scans templates/ for any). A page
+# gets a nonce only when a template asks for one, as Django's admin templates do; the portal's own never need one.
+# data: images are the empty favicon and the QR code of a new authenticator (allauth's MFA).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- Language and time ------------------------------------------------------------------------------------
 
@@ -396,10 +443,18 @@ SEARCH_COUNT_LIMIT = _int("SEARCH_COUNT_LIMIT", 100, minimum=1)
 # A request's page shows this many of the latest replies; earlier ones are behind "Show the whole conversation".
 THREAD_LATEST = _int("THREAD_LATEST", 20, minimum=1)
 
+# Logs go to standard error, one JSON object per line (portal/logs.py), each with the id of the request it was
+# written for (portal/request_id.py); LOG_FORMAT=text writes the same as plain lines, for reading in a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not one of: json, text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "portal.request_id.RequestIdFilter"}},
+    "formatters": {"json": {"()": "portal.logs.JsonFormatter"}, "text": {"()": "portal.logs.TextFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -13,3 +13,8 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Most tests sign agents in without a second factor; the tests of that rule turn it on.
 MFA_REQUIRED_FOR_STAFF = False
+# The test client and the browser tests' live server speak plain HTTP; test_security_headers.py turns HTTPS on.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0

@@ -43,6 +43,10 @@ READ_BY_SETTINGS = (
     "DATABASE_RANDOM_PAGE_COST",
     "DATABASE_PARALLEL_WORKERS",
     "LOG_LEVEL",
+    "LOG_FORMAT",
+    "HTTPS",
+    "HSTS_SECONDS",
+    "PROXY_SETS_X_FORWARDED_PROTO",
 )
 
 PRINT_SETTINGS = """
@@ -111,9 +115,14 @@ def production_like() -> dict:
         ("MFA_REQUIRED_FOR_STAFF", "sometimes"),
         ("DATABASE_RANDOM_PAGE_COST", "fast"),
         ("DATABASE_RANDOM_PAGE_COST", "0"),
+        ("LOG_FORMAT", "xml"),
         ("ALLOWED_HOSTS", "a, ,b"),
         ("ALLOWED_HOSTS", "a,,b"),
         ("ALLOWED_HOSTS", " "),
+        ("HTTPS", "sometimes"),
+        ("HSTS_SECONDS", "a year"),
+        ("HSTS_SECONDS", "-1"),
+        ("PROXY_SETS_X_FORWARDED_PROTO", "nginx"),
     ],
     ids=[
         "database_url_not_a_url",
@@ -129,9 +138,14 @@ def production_like() -> dict:
         "mfa_required_not_a_boolean",
         "random_page_cost_not_a_number",
         "random_page_cost_zero",
+        "log_format_unknown",
         "allowed_hosts_blank_entry",
         "allowed_hosts_empty_entry",
         "allowed_hosts_blank",
+        "https_not_a_boolean",
+        "hsts_seconds_not_a_number",
+        "hsts_seconds_negative",
+        "proxy_sets_x_forwarded_proto_not_a_boolean",
     ],
 )
 def test_it_refuses_to_start_on_malformed_value_naming_the_variable(variable, value):
@@ -155,11 +169,12 @@ def test_it_reads_postgres_database_url(production_like):
     assert database["PASSWORD"] == "s3cret"
     # Planned for memory or SSD and short queries (docs/operations.md).
     assert database["OPTIONS"]["options"] == "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0"
+    assert database["OPTIONS"]["connect_timeout"] == 3  # a host that drops packets holds nothing for long
 
 
 def test_planner_settings_follow_the_environment_and_keep_options_from_the_url():
     database = _settings_with(
-        DATABASE_URL="postgres://portal@db.example/portal?options=-c%20statement_timeout%3D30000",
+        DATABASE_URL="postgres://portal@db.example/portal?options=-c%20statement_timeout%3D30000&connect_timeout=10",
         DATABASE_RANDOM_PAGE_COST="4",
         DATABASE_PARALLEL_WORKERS="2",
     )["database"]
@@ -167,6 +182,7 @@ def test_planner_settings_follow_the_environment_and_keep_options_from_the_url()
     assert database["OPTIONS"]["options"] == (
         "-c statement_timeout=30000 -c random_page_cost=4 -c max_parallel_workers_per_gather=2"
     )
+    assert str(database["OPTIONS"]["connect_timeout"]) == "10"
 
 
 def test_it_defaults_to_sqlite_in_var(embedded_defaults):
@@ -177,7 +193,7 @@ def test_it_defaults_to_sqlite_in_var(embedded_defaults):
 
 
 def test_it_uses_redis_for_cache_and_task_queue_when_redis_url_is_set(production_like):
-    assert production_like["cache_backend"] == "django.core.cache.backends.redis.RedisCache"
+    assert production_like["cache_backend"] == "portal.cache.ResilientRedisCache"
     assert production_like["cache_location"] == "redis://cache.example:6380/2"
     assert production_like["tasks_eager"] is False
     assert production_like["broker_url"] == "redis://cache.example:6380/2"

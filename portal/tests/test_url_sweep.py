@@ -60,6 +60,7 @@ TABLE: dict[str, tuple[Callable, object]] = {
     "set_language": (lambda w: [], POST_ONLY),
     "admin_sign_in": (lambda w: [], {"anonymous": 302, "default": 302}),
     "bench_floor": (lambda w: [], {"anonymous": 404, "default": 404}),  # only while a benchmark runs
+    "healthz": (lambda w: [], {"anonymous": 200, "default": 200}),  # for load balancers, no sign-in
 }
 # Pages that always show at least one form that posts (the sign-out button in the header is one).
 PAGES_WITH_FORMS = {"tickets:my_requests", "tickets:detail", "preferences"}
@@ -163,7 +164,7 @@ def test_a_post_without_the_csrf_token_is_refused(world, name, persona):
     sorted(
         name
         for name, (_, kind) in TABLE.items()
-        if kind not in (POST_ONLY, AGENTS_POST_ONLY) and name not in ("home", "bench_floor")
+        if kind not in (POST_ONLY, AGENTS_POST_ONLY) and name not in ("home", "bench_floor", "healthz")
     ),
 )
 def test_every_form_that_posts_carries_the_csrf_token(world, name, persona):

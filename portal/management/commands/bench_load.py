@@ -266,6 +266,7 @@ class Command(BaseCommand):
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "portal.settings.base",
             "DEBUG": "0",
+            "HTTPS": "0",  # locust talks plain HTTP on loopback; production puts TLS in the proxy in front
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECRET_KEY": secrets.token_urlsafe(48),
             "GUNICORN_BIND": f"127.0.0.1:{port}",
