@@ -148,7 +148,10 @@ def report_rows(text: str) -> list[dict[str, str]]:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_run_on_seeded_data_reports_every_scenario(on_postgres, tmp_path):
+def test_a_run_on_seeded_data_reports_every_scenario(on_postgres, tmp_path, settings):
+    # As in production: HTTPS redirect and two-factor set-up for staff on; the run must still get every page.
+    settings.SECURE_SSL_REDIRECT = True
+    settings.MFA_REQUIRED_FOR_STAFF = True
     call_command("seed_bench", requests=2000, seed=1, stdout=StringIO())
     output = tmp_path / "b.txt"
     printed = StringIO()
