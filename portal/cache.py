@@ -42,35 +42,16 @@ class ResilientRedisCache(RedisCache):
                 logger.warning("Redis cache unavailable (%s); using this process's memory until it is back.", error)
             return getattr(self._fallback, name)(*args, **kwargs)
 
-    def add(self, *args, **kwargs):
-        return self._either("add", *args, **kwargs)
 
-    def get(self, *args, **kwargs):
-        return self._either("get", *args, **kwargs)
+def _falling_back(name: str):
+    def operation(self, *args, **kwargs):
+        return self._either(name, *args, **kwargs)
 
-    def set(self, *args, **kwargs):
-        return self._either("set", *args, **kwargs)
+    operation.__name__ = name
+    return operation
 
-    def touch(self, *args, **kwargs):
-        return self._either("touch", *args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        return self._either("delete", *args, **kwargs)
-
-    def get_many(self, *args, **kwargs):
-        return self._either("get_many", *args, **kwargs)
-
-    def has_key(self, *args, **kwargs):
-        return self._either("has_key", *args, **kwargs)
-
-    def incr(self, *args, **kwargs):
-        return self._either("incr", *args, **kwargs)
-
-    def set_many(self, *args, **kwargs):
-        return self._either("set_many", *args, **kwargs)
-
-    def delete_many(self, *args, **kwargs):
-        return self._either("delete_many", *args, **kwargs)
-
-    def clear(self, *args, **kwargs):
-        return self._either("clear", *args, **kwargs)
+# Every operation of Django's cache API, each trying Redis first.
+OPERATIONS = ("add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many", "delete_many", "clear")
+for _name in OPERATIONS:
+    setattr(ResilientRedisCache, _name, _falling_back(_name))

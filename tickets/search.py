@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.postgres.search import SearchQuery, SearchQueryField, SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchQuery, SearchQueryField, SearchVector
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Cast
@@ -35,11 +35,6 @@ CJK_RUN = re.compile(f"([{CJK_CHARACTERS}]+)")
 SEARCH_CONFIG = "simple"
 SUBJECT_VECTOR = SearchVector("subject", config=SEARCH_CONFIG)
 BODY_VECTOR = SearchVector("body", config=SEARCH_CONFIG)
-
-
-class SearchDocument(Func):
-    function = "portal_search_document"
-    output_field = SearchVectorField()
 
 
 class Matches(Func):
