@@ -45,6 +45,8 @@ test: $(BIN)/.installed-test node_modules/.installed
 	$(BIN)/ruff format --check .
 	$(PY) manage.py compile_catalogues
 	$(BIN)/pytest $(PYTEST_ARGS)
+	@# Second and last: the outage tests stop and start the machine's PostgreSQL and Redis (skipped where they may not).
+	$(BIN)/pytest -m outage $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check .
