@@ -102,6 +102,16 @@ def test_check_deploy_reports_nothing_with_production_values():
     assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
 
 
+def test_check_deploy_warns_of_a_plain_http_site_url():
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        **{**PRODUCTION, "SITE_URL": "http://support.example.com"},
+    )
+
+    assert result.returncode != 0
+    assert "portal.W001" in result.stderr + result.stdout and "SITE_URL" in result.stderr + result.stdout
+
+
 def test_https_is_on_without_debug(production_values):
     assert production_values["SECURE_SSL_REDIRECT"] is True
     assert production_values["SESSION_COOKIE_SECURE"] is True
