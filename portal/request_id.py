@@ -11,13 +11,14 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
-NONE = "-"  # on log lines written outside a request: start-up, management commands, Celery tasks
+NONE = "-"  # on log lines written outside a request: start-up, management commands, periodic tasks
+TASK_HEADER = "request_id"  # the header of a Celery task message that carries the id (portal/celery.py)
 _SANE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 _current: ContextVar[str] = ContextVar("request_id", default=NONE)
@@ -25,6 +26,15 @@ _current: ContextVar[str] = ContextVar("request_id", default=NONE)
 
 def current() -> str:
     return _current.get()
+
+
+def adopt(value: str) -> Token:
+    """Log as request `value` (a task queued while it was served) until `release`; a malformed id is not taken."""
+    return _current.set(value if _SANE.fullmatch(str(value)) else NONE)
+
+
+def release(token: Token) -> None:
+    _current.reset(token)
 
 
 def _from(request: HttpRequest) -> str:

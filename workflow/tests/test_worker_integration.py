@@ -8,6 +8,7 @@ reply commits, `transaction.on_commit` calls `deliver_emails.delay(ids)`, the wo
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ import time_machine
 from celery.schedules import maybe_schedule, schedule
 from django.utils import timezone, translation
 
+from portal import request_id
 from portal.celery import app as celery_app
 from tickets.models import EventKind, Reply, Ticket, TicketEvent
 from workflow import actions, tasks
@@ -130,3 +132,23 @@ def test_beat_schedules_the_sweep_at_least_every_ten_minutes_and_the_outbox_deli
     assert _every(by_task["workflow.tasks.deliver_outbox"]) <= timedelta(seconds=600)
     # Beat sends names; each must be a task this app knows, or the worker would reject it.
     assert PERIODIC_TASKS <= set(celery_app.tasks)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_worker_logs_a_task_under_the_id_of_the_request_that_queued_it(cast, worker):
+    token = request_id.adopt("reply-7f3a")  # as RequestIdMiddleware does for the agent's POST
+    try:
+        actions.reply(ticket=cast.ticket, author=cast.agent, body="Please clear the browser cache.")
+    finally:
+        request_id.release(token)
+    assert wait_for(lambda: not OutboundEmail.objects.filter(sent_at__isnull=True).exists(), seconds=DELIVERY_SECONDS)
+
+    def lines_of_the_request():
+        return [
+            record
+            for record in (json.loads(line) for line in worker.log_path.read_text().splitlines() if line.startswith("{"))
+            if record.get("request_id") == "reply-7f3a"
+        ]
+
+    assert wait_for(lambda: any("succeeded" in r["message"] for r in lines_of_the_request()), seconds=5), worker.log()
+    assert all("deliver_emails" in record["message"] for record in lines_of_the_request())
