@@ -144,11 +144,8 @@ def test_the_worker_logs_a_task_under_the_id_of_the_request_that_queued_it(cast,
     assert wait_for(lambda: not OutboundEmail.objects.filter(sent_at__isnull=True).exists(), seconds=DELIVERY_SECONDS)
 
     def lines_of_the_request():
-        return [
-            record
-            for record in (json.loads(line) for line in worker.log_path.read_text().splitlines() if line.startswith("{"))
-            if record.get("request_id") == "reply-7f3a"
-        ]
+        records = [json.loads(line) for line in worker.log_path.read_text().splitlines() if line.startswith("{")]
+        return [record for record in records if record.get("request_id") == "reply-7f3a"]
 
     assert wait_for(lambda: any("succeeded" in r["message"] for r in lines_of_the_request()), seconds=5), worker.log()
     assert all("deliver_emails" in record["message"] for record in lines_of_the_request())
