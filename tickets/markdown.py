@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -15,9 +17,22 @@ _TAGS = {
 }  # fmt: skip
 _ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
 
+# Rendering is about 0.1 ms a reply, a tenth of a request page; the same replies are shown again and again. The
+# output depends on the text alone, so each process keeps the latest texts' HTML: nothing to invalidate. Only
+# texts up to MEMO_CHARS are kept, so the memo stays within a few megabytes whatever people write.
+MEMO_ENTRIES = 1024
+MEMO_CHARS = 4000
+
 
 def render_markdown(text: str) -> SafeString:
-    html = _markdown.render(text or "")
+    text = text or ""
+    if len(text) <= MEMO_CHARS:
+        return _render_memoised(text)
+    return _render(text)
+
+
+def _render(text: str) -> SafeString:
+    html = _markdown.render(text)
     clean = nh3.clean(
         html,
         tags=_TAGS,
@@ -26,3 +41,6 @@ def render_markdown(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
+
+
+_render_memoised = lru_cache(maxsize=MEMO_ENTRIES)(_render)

@@ -12,6 +12,8 @@ from pathlib import PurePath
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import Q
+from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,13 +41,24 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         # organisation keeps nothing of the old one, whatever CCs or grants still name them.
         if holds_organisation_access(user):
             return self.filter(organisation_id=user.organisation_id)
-        # Their own requests and those they are CC'd on: one short list of ids from two indexes, so that the
-        # database starts from it. Written as `organisation = theirs AND (requester = me OR id IN CCs)`,
-        # PostgreSQL reads every request of the organisation to test the OR.
-        tenant = Ticket.objects.filter(organisation_id=user.organisation_id)
-        own = tenant.filter(requester_id=user.pk).values("pk")
-        copied = tenant.filter(ccs=user.pk).values("pk")
-        return self.filter(pk__in=own.union(copied))
+        # Their own requests and those they are CC'd on. The CC'd ids are one array, read first from the CCs'
+        # index, so that PostgreSQL finds both kinds of row in one pass over two indexes (requester, primary
+        # key) and sorts only those. Written with `id IN (CCs)`, it would read every request of the organisation
+        # to test the OR; with the ids as a union of two subqueries, it would look each one up twice.
+        copied = Ticket.ccs.through.objects.filter(user_id=user.pk).values("ticket_id")
+        return self.filter(organisation_id=user.organisation_id).filter(
+            Q(requester_id=user.pk) | InArray(models.F("pk"), copied)
+        )
+
+
+class InArray(In):
+    """`column IN (subquery)`, written for PostgreSQL as `column = ANY(ARRAY(subquery))`: the subquery runs once,
+    before the rest, and its array can be looked up in an index inside an OR, which an `IN` subquery cannot."""
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
 
 
 class Ticket(models.Model):

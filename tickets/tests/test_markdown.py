@@ -125,3 +125,25 @@ def test_it_shows_a_script_reply_as_text_on_the_request_page(cast, client_for):
     html = response.content.decode()
     assert "<script>alert" not in html
     assert '&lt;script&gt;alert("x")&lt;/script&gt;' in html
+
+
+def test_memoised_and_long_texts_render_alike():
+    from tickets.markdown import MEMO_CHARS, _render
+
+    short = "Some **bold** text and a [link](https://example.com)."
+    assert render_markdown(short) == _render(short) == render_markdown(short)
+    long = ("A paragraph with *emphasis*.\n\n" * (MEMO_CHARS // 20))[: MEMO_CHARS + 50]
+    assert len(long) > MEMO_CHARS
+    assert render_markdown(long) == _render(long)
+
+
+def test_a_changed_reply_shows_its_new_text(cast, client_for):
+    reply = ReplyFactory(ticket=cast.ticket, body="First **version**")
+    client = client_for(cast.requester)
+    url = reverse("tickets:detail", args=[cast.ticket.pk])
+    assert "First <strong>version</strong>" in client.get(url).content.decode()
+    reply.body = "Second *version*"
+    reply.save(update_fields=["body"])
+    html = client.get(url).content.decode()
+    assert "Second <em>version</em>" in html
+    assert "First" not in html
