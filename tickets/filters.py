@@ -76,10 +76,12 @@ class RequestFilter(SortedFilterSet):
         model = Ticket
         fields: list[str] = []
 
-    def __init__(self, data=None, *args, user, **kwargs) -> None:
+    def __init__(self, data=None, *args, user, organisation_access: bool | None = None, **kwargs) -> None:
         super().__init__(data, *args, **kwargs)
         self.user = user
-        self.has_organisation_access = holds_organisation_access(user)
+        if organisation_access is None:
+            organisation_access = holds_organisation_access(user)
+        self.has_organisation_access = organisation_access
         scopes = [(SCOPE_MINE, _("My requests")), (SCOPE_CC, _("Requests I'm CC'd on"))]
         if self.has_organisation_access:
             scopes.append((SCOPE_ORGANISATION, _("Organisation requests")))

@@ -29,8 +29,11 @@ class Channel(models.TextChoices):
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
-    def visible_to(self, user) -> TicketQuerySet:
-        """The one visibility rule (SPEC §2). Every list, search, count and download starts here."""
+    def visible_to(self, user, *, organisation_access: bool | None = None) -> TicketQuerySet:
+        """The one visibility rule (SPEC §2). Every list, search, count and download starts here.
+
+        `organisation_access` is `holds_organisation_access(user)` when the caller has just read it for the same
+        request (My requests needs it for its filters too); otherwise it is read here."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_staff:
@@ -39,7 +42,9 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.none()
         # A customer only ever sees their current organisation's requests: someone who moves to another
         # organisation keeps nothing of the old one, whatever CCs or grants still name them.
-        if holds_organisation_access(user):
+        if organisation_access is None:
+            organisation_access = holds_organisation_access(user)
+        if organisation_access:
             return self.filter(organisation_id=user.organisation_id)
         # Their own requests and those they are CC'd on. The CC'd ids are one array, read first from the CCs'
         # index, so that PostgreSQL finds both kinds of row in one pass over two indexes (requester, primary

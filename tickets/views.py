@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import holds_organisation_access
 from tickets.access import get_attachment_for, get_ticket_for
 from tickets.files import DOWNLOAD, shows_inline, sniff
 from tickets.filters import RequestFilter
@@ -40,8 +41,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def my_requests(request: HttpRequest) -> HttpResponse:
-    tickets = Ticket.objects.visible_to(request.user).only(*LIST_COLUMNS)
-    filterset = RequestFilter(request.GET, queryset=tickets, user=request.user)
+    # Read once for both: what the person sees, and whether "Organisation requests" is one of their scopes.
+    access = holds_organisation_access(request.user)
+    tickets = Ticket.objects.visible_to(request.user, organisation_access=access).only(*LIST_COLUMNS)
+    filterset = RequestFilter(request.GET, queryset=tickets, user=request.user, organisation_access=access)
     return render_listing(request, "tickets/my_requests.html", filterset, filtered=_is_filtered(request))
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from portal.widgets import PlainSelect
 from tickets.access import parse_id
 from tickets.forms import PriorityRadioSelect, ReplyForm
 from workflow.models import Priority, Status
@@ -19,7 +20,7 @@ class VersionedForm(forms.Form):
 
 
 class StatusForm(VersionedForm):
-    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices, widget=PlainSelect)
     reason = forms.CharField(
         label=_("Reason"),
         required=False,
@@ -46,6 +47,7 @@ class AssignForm(VersionedForm):
         queryset=User.objects.filter(is_staff=True, is_active=True).order_by("full_name", "email"),
         required=False,
         empty_label=_("Nobody"),
+        widget=PlainSelect,  # one option per agent: Django's widget renders a template for each
     )
 
 

@@ -187,3 +187,17 @@ def test_the_number_of_queries_does_not_grow_with_the_page(cast, client_for, set
     many = count({}), count({"q": "dashboard", "status": "open"})
     assert few == many
     assert many[0] <= 6
+
+
+@pytest.mark.parametrize("person", ["contact", "requester"])
+def test_a_list_reads_organisation_access_once(cast, client_for, person):
+    client = client_for(getattr(cast, person))
+    client.get(URL)  # the session's first request saves it; the ones measured below only read it
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL).status_code == 200
+
+    grants = [query["sql"] for query in queries if "accounts_organisationaccess" in query["sql"]]
+    assert len(grants) == 1, grants
+    # The session, the person, their grant, the count and the page.
+    assert len(queries) == 5, [query["sql"] for query in queries]
