@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -114,6 +117,20 @@ class NewRequestForm(forms.Form):
         )
 
 
+SUBMISSION_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
 class ReplyForm(forms.Form):
     body = BodyField(label=_("Your reply"))
     attachments = AttachmentsField(label=_("Attachments"))
+    # A fresh token each time the form is shown (workflow.actions.reply adds a reply once per token).
+    submission = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["submission"].initial = uuid.uuid4().hex
+
+    def clean_submission(self) -> str:
+        # Only a token of ours counts; anything else is ignored rather than refused: it never blocks a reply.
+        token = self.cleaned_data["submission"]
+        return token if SUBMISSION_TOKEN.fullmatch(token) else ""

@@ -202,12 +202,22 @@ class Reply(models.Model):
     is_public = models.BooleanField(_("is public"), default=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The reply form's own token, made when the form is shown: the same form sent twice (a double click, or sent
+    # again after an error page while the first one had in fact been saved) adds the reply once.
+    submission = models.CharField(_("submission"), max_length=32, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         verbose_name = _("reply")
         verbose_name_plural = _("replies")
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="reply_ticket_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "author", "submission"],
+                condition=~Q(submission=""),
+                name="reply_submitted_once",
+            )
+        ]
 
     def __str__(self) -> str:
         if self.is_public:

@@ -102,15 +102,27 @@ def reply(
     attachments: Sequence[UploadedFile] = (),
     via: Channel | str = Channel.WEB,
     expected_version: int | None = None,
+    submission: str = "",
 ) -> Reply:
     """A public reply. From an agent, the first one is the first response. From the customer's side it hands
-    the next step to support: the request is set Open, which on a Solved request is the reopen."""
+    the next step to support: the request is set Open, which on a Solved request is the reopen.
+
+    `submission` is the reply form's token: a form sent again answers with the reply it already added."""
     with transaction.atomic():
         locked = _lock(ticket, expected_version)
+        if earlier := _already_submitted(locked, author, submission):
+            return earlier
         now = timezone.now()  # under the lock: see _lock
         actor = actor_for(locked, author)
         message = _add_reply(
-            ticket=locked, author=author, body=body, public=True, via=via, attachments=attachments, at=now
+            ticket=locked,
+            author=author,
+            body=body,
+            public=True,
+            via=via,
+            attachments=attachments,
+            at=now,
+            submission=submission,
         )
         fields = ["last_activity_at"]
         locked.last_activity_at = now
@@ -134,14 +146,24 @@ def internal_note(
     body: str,
     attachments: Sequence[UploadedFile] = (),
     expected_version: int | None = None,
+    submission: str = "",
 ) -> Reply:
     """A note only agents see. It changes nothing else and never reaches a customer."""
     _require_agent(author, _("Only agents write internal notes."))
     with transaction.atomic():
         locked = _lock(ticket, expected_version)
+        if earlier := _already_submitted(locked, author, submission):
+            return earlier
         now = timezone.now()  # under the lock: see _lock
         message = _add_reply(
-            ticket=locked, author=author, body=body, public=False, via=Channel.WEB, attachments=attachments, at=now
+            ticket=locked,
+            author=author,
+            body=body,
+            public=False,
+            via=Channel.WEB,
+            attachments=attachments,
+            at=now,
+            submission=submission,
         )
         _save(locked, [])
     _refresh(ticket, locked)
@@ -555,6 +577,14 @@ def _event(
     )
 
 
+def _already_submitted(ticket: Ticket, author: User, submission: str) -> Reply | None:
+    # Under the request's row lock, so a form sent twice at once is seen the second time (the unique constraint
+    # reply_submitted_once stands behind it).
+    if not submission:
+        return None
+    return ticket.replies.filter(author=author, submission=submission).first()
+
+
 def _add_reply(
     *,
     ticket: Ticket,
@@ -564,9 +594,16 @@ def _add_reply(
     via: Channel | str,
     attachments: Sequence[UploadedFile],
     at: datetime,
+    submission: str = "",
 ) -> Reply:
     message = Reply.objects.create(
-        ticket=ticket, author=author, body=body, is_public=public, channel=Channel(via), created_at=at
+        ticket=ticket,
+        author=author,
+        body=body,
+        is_public=public,
+        channel=Channel(via),
+        created_at=at,
+        submission=submission,
     )
     for upload in attachments:
         Attachment.objects.create(

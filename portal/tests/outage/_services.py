@@ -231,6 +231,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+HIDDEN_FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 class Browser:
@@ -253,6 +254,17 @@ class Browser:
         body = urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1), **fields}).encode()
         request = urllib.request.Request(self.base_url + path, data=body, headers={"Referer": self.base_url + path})
         return self._send(request)
+
+    def form(self, path: str) -> tuple[Answer, dict[str, str] | None]:
+        """The page at `path` and the hidden fields of its form (the CSRF token, the reply form's token), if it
+        rendered one."""
+        page = self.get(path)
+        hidden = dict(HIDDEN_FIELD.findall(page.text)) if page.status == 200 else {}
+        return page, (hidden if "csrfmiddlewaretoken" in hidden else None)
+
+    def send_form(self, path: str, fields: dict[str, str], *, referer: str) -> Answer:
+        body = urllib.parse.urlencode(fields).encode()
+        return self._send(urllib.request.Request(self.base_url + path, data=body, headers={"Referer": referer}))
 
     def sign_in(self, email: str, password: str) -> Answer:
         return self.post("/accounts/login/", {"login": email, "password": password})

@@ -1,0 +1,131 @@
+"""A reply form sent twice adds its reply once: a double click, or a form sent again after an error page while the
+first one had in fact been saved (the database cut off at the moment of the commit). Each showing of the form
+carries its own token; the second sending answers with the reply the first one added."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+
+from tickets.models import Reply
+from workflow import actions
+from workflow.models import OutboundEmail
+
+TOKEN = re.compile(r'<input type="hidden" name="submission" value="([0-9a-f]{32})"')
+
+
+def _token(client, ticket) -> str:
+    found = TOKEN.search(client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode())
+    assert found, "the reply form carries no submission token"
+    return found.group(1)
+
+
+def test_each_showing_of_the_form_carries_its_own_token(cast, client_for):
+    client = client_for(cast.requester)
+
+    assert _token(client, cast.ticket) != _token(client, cast.ticket)
+
+
+@pytest.mark.parametrize("person", ["requester", "agent"])
+def test_the_same_form_sent_twice_adds_one_reply(cast, client_for, person):
+    client = client_for(getattr(cast, person))
+    token = _token(client, cast.ticket)
+    form = {"body": "The export still fails.", "submission": token, "visibility": "public"}
+    before = Reply.objects.filter(ticket=cast.ticket).count()
+
+    first = client.post(reverse("tickets:reply", args=[cast.ticket.pk]), form)
+    second = client.post(reverse("tickets:reply", args=[cast.ticket.pk]), form)
+
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]  # both lead to the one reply
+    assert Reply.objects.filter(ticket=cast.ticket).count() == before + 1
+    assert Reply.objects.filter(ticket=cast.ticket, body="The export still fails.").count() == 1
+
+
+def test_two_showings_of_the_form_add_two_replies(cast, client_for):
+    client = client_for(cast.requester)
+    url = reverse("tickets:reply", args=[cast.ticket.pk])
+    for _ in range(2):
+        client.post(url, {"body": "Same words, said twice on purpose.", "submission": _token(client, cast.ticket)})
+
+    assert Reply.objects.filter(ticket=cast.ticket, body="Same words, said twice on purpose.").count() == 2
+
+
+@pytest.mark.parametrize("token", ["", "not-a-token", "A" * 32, "0" * 33])
+def test_a_missing_or_foreign_token_never_blocks_a_reply(cast, client_for, token):
+    client = client_for(cast.requester)
+    url = reverse("tickets:reply", args=[cast.ticket.pk])
+
+    response = client.post(url, {"body": "Sent without a usable token.", "submission": token})
+
+    assert response.status_code == 302
+    assert Reply.objects.get(ticket=cast.ticket, body="Sent without a usable token.").submission == ""
+
+
+def test_the_token_is_one_persons_not_a_way_to_silence_another(cast):
+    token = "0123456789abcdef0123456789abcdef"
+    mine = actions.reply(ticket=cast.ticket, author=cast.requester, body="Mine.", submission=token)
+    theirs = actions.reply(ticket=cast.ticket, author=cast.colleague, body="Theirs.", submission=token)
+
+    assert mine.pk != theirs.pk
+    assert set(Reply.objects.filter(submission=token).values_list("body", flat=True)) == {"Mine.", "Theirs."}
+
+
+def test_a_repeated_agent_reply_notifies_once_and_a_repeated_note_is_one_note(cast, django_capture_on_commit_callbacks):
+    mail.outbox.clear()
+    token = "fedcba9876543210fedcba9876543210"
+    with django_capture_on_commit_callbacks(execute=True):  # emails leave after the commit
+        first = actions.reply(ticket=cast.ticket, author=cast.agent, body="Try again now.", submission=token)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = actions.reply(ticket=cast.ticket, author=cast.agent, body="Try again now.", submission=token)
+
+    assert first.pk == again.pk
+    assert OutboundEmail.objects.filter(reply=first).count() == 2  # the requester and the CC'd colleague, once
+    assert len(mail.outbox) == 2
+
+    note_token = "00000000000000000000000000000001"
+    note = actions.internal_note(ticket=cast.ticket, author=cast.agent, body="Checked the logs.", submission=note_token)
+    assert (
+        actions.internal_note(ticket=cast.ticket, author=cast.agent, body="Checked the logs.", submission=note_token).pk
+        == note.pk
+    )
+    assert Reply.objects.filter(body="Checked the logs.").count() == 1
+
+
+def test_the_database_refuses_a_second_reply_with_the_same_token(cast):
+    token = "11111111111111111111111111111111"
+    Reply.objects.create(ticket=cast.ticket, author=cast.requester, body="Once.", submission=token)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reply.objects.create(ticket=cast.ticket, author=cast.requester, body="Twice.", submission=token)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_form_sent_twice_at_once_adds_one_reply(on_postgres, cast):
+    token = "22222222222222222222222222222222"
+    barrier = threading.Barrier(2, timeout=20)
+    results, errors = [], []
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            results.append(actions.reply(ticket=cast.ticket, author=cast.requester, body="Racing.", submission=token))
+        except BaseException as error:  # handed to the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert len({reply.pk for reply in results}) == 1
+    assert Reply.objects.filter(ticket=cast.ticket, body="Racing.").count() == 1
