@@ -92,7 +92,27 @@ class PriorityRadioSelect(forms.RadioSelect):
         return context
 
 
-class NewRequestForm(forms.Form):
+SUBMISSION_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+class SubmittedOnceForm(forms.Form):
+    """A form whose every showing carries a token of its own, so that sending it twice (a double click, or sending
+    it again after an error page while the first had in fact been saved) acts once: workflow.actions looks the
+    token up before adding anything, and a unique index stands behind it."""
+
+    submission = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["submission"].initial = uuid.uuid4().hex
+
+    def clean_submission(self) -> str:
+        # Only a token of ours counts; anything else is ignored rather than refused: it never blocks a message.
+        token = self.cleaned_data["submission"]
+        return token if SUBMISSION_TOKEN.fullmatch(token) else ""
+
+
+class NewRequestForm(SubmittedOnceForm):
     subject = forms.CharField(label=_("Subject"), max_length=150, strip=True)
     body = BodyField(label=_("Description"))
     priority = forms.ChoiceField(
@@ -117,20 +137,6 @@ class NewRequestForm(forms.Form):
         )
 
 
-SUBMISSION_TOKEN = re.compile(r"[0-9a-f]{32}")
-
-
-class ReplyForm(forms.Form):
+class ReplyForm(SubmittedOnceForm):
     body = BodyField(label=_("Your reply"))
     attachments = AttachmentsField(label=_("Attachments"))
-    # A fresh token each time the form is shown (workflow.actions.reply adds a reply once per token).
-    submission = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["submission"].initial = uuid.uuid4().hex
-
-    def clean_submission(self) -> str:
-        # Only a token of ours counts; anything else is ignored rather than refused: it never blocks a reply.
-        token = self.cleaned_data["submission"]
-        return token if SUBMISSION_TOKEN.fullmatch(token) else ""

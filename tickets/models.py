@@ -114,6 +114,8 @@ class Ticket(models.Model):
     reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
     last_reminder_at = models.DateTimeField(_("last reminder at"), null=True, blank=True)
     next_automation_at = models.DateTimeField(_("next automation at"), null=True, blank=True)
+    # The new-request form's own token (tickets.forms.SubmittedOnceForm): the same form sent twice opens one request.
+    submission = models.CharField(_("submission"), max_length=32, blank=True, default="", db_default="", editable=False)
 
     objects = TicketQuerySet.as_manager()
 
@@ -143,6 +145,11 @@ class Ticket(models.Model):
                 name="ticket_automation_due",
                 condition=models.Q(status="awaiting_reply"),
             ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "submission"], condition=~Q(submission=""), name="ticket_submitted_once"
+            )
         ]
 
     def __str__(self) -> str:

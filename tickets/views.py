@@ -163,6 +163,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
                 priority=form.cleaned_data["priority"],
                 ccs=form.cleaned_data["ccs"],
                 attachments=form.cleaned_data["attachments"],
+                submission=form.cleaned_data["submission"],
             )
             messages.success(request, _("Your request #%(id)s was opened.") % {"id": ticket.pk})
             return redirect("tickets:detail", pk=ticket.pk)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -65,33 +65,53 @@ def open_request(
     ccs: Iterable[User] = (),
     attachments: Sequence[UploadedFile] = (),
     via: Channel | str = Channel.WEB,
+    submission: str = "",
 ) -> Ticket:
-    """A customer opens a request. It starts Open, with the description as its first public reply."""
+    """A customer opens a request. It starts Open, with the description as its first public reply.
+
+    `submission` is the form's token: the same form sent again answers with the request it already opened."""
     if requester.is_staff or requester.organisation_id is None:
         raise ActionRefused(_("Only a customer of an organisation can open a request."))
     cc_list = [person for person in ccs if person.pk != requester.pk]
     if any(person.organisation_id != requester.organisation_id for person in cc_list):
         raise ActionRefused(_("People from another organisation cannot be copied on a request."))
     priority = Priority(priority)
+    if submission and (earlier := _opened_by(requester, submission)):
+        return earlier
     now = timezone.now()
-    with transaction.atomic():
-        ticket = Ticket.objects.create(
-            subject=subject,
-            requester=requester,
-            organisation_id=requester.organisation_id,
-            priority=priority,
-            status=Status.OPEN,
-            channel=Channel(via),
-            created_at=now,
-            last_activity_at=now,
-            first_response_due_at=_first_response_due(priority, now),
-        )
-        _event(ticket, EventKind.CREATED, actor=requester, to=Status.OPEN, at=now)
-        if cc_list:
-            ticket.ccs.add(*cc_list)
-            _event(ticket, EventKind.CC, actor=requester, to=_emails(cc_list), at=now)
-        _add_reply(ticket=ticket, author=requester, body=body, public=True, via=via, attachments=attachments, at=now)
+    try:
+        with transaction.atomic():
+            ticket = Ticket.objects.create(
+                subject=subject,
+                requester=requester,
+                organisation_id=requester.organisation_id,
+                priority=priority,
+                status=Status.OPEN,
+                channel=Channel(via),
+                created_at=now,
+                last_activity_at=now,
+                first_response_due_at=_first_response_due(priority, now),
+                submission=submission,
+            )
+            _event(ticket, EventKind.CREATED, actor=requester, to=Status.OPEN, at=now)
+            if cc_list:
+                ticket.ccs.add(*cc_list)
+                _event(ticket, EventKind.CC, actor=requester, to=_emails(cc_list), at=now)
+            _add_reply(
+                ticket=ticket, author=requester, body=body, public=True, via=via, attachments=attachments, at=now
+            )
+    except IntegrityError:
+        # Sent twice at once: the other sending inserted first (the unique index ticket_submitted_once made this
+        # one wait for it to commit), so its request is the answer.
+        earlier = _opened_by(requester, submission) if submission else None
+        if earlier is None:
+            raise
+        return earlier
     return ticket
+
+
+def _opened_by(requester: User, submission: str) -> Ticket | None:
+    return Ticket.objects.filter(requester=requester, submission=submission).first()
 
 
 def reply(

@@ -1,6 +1,6 @@
-"""A reply form sent twice adds its reply once: a double click, or a form sent again after an error page while the
-first one had in fact been saved (the database cut off at the moment of the commit). Each showing of the form
-carries its own token; the second sending answers with the reply the first one added."""
+"""A reply or new-request form sent twice acts once: a double click, or a form sent again after an error page while
+the first one had in fact been saved (the database cut off at the moment of the commit). Each showing of the form
+carries its own token; the second sending answers with the reply, or the request, the first one added."""
 
 from __future__ import annotations
 
@@ -12,16 +12,17 @@ from django.core import mail
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
-from tickets.models import Reply
+from tickets.models import Reply, Ticket
 from workflow import actions
 from workflow.models import OutboundEmail
 
 TOKEN = re.compile(r'<input type="hidden" name="submission" value="([0-9a-f]{32})"')
 
 
-def _token(client, ticket) -> str:
-    found = TOKEN.search(client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode())
-    assert found, "the reply form carries no submission token"
+def _token(client, ticket=None) -> str:
+    page = reverse("tickets:detail", args=[ticket.pk]) if ticket else reverse("tickets:new")
+    found = TOKEN.search(client.get(page).content.decode())
+    assert found, f"the form of {page} carries no submission token"
     return found.group(1)
 
 
@@ -129,3 +130,50 @@ def test_the_same_form_sent_twice_at_once_adds_one_reply(on_postgres, cast):
     assert errors == []
     assert len({reply.pk for reply in results}) == 1
     assert Reply.objects.filter(ticket=cast.ticket, body="Racing.").count() == 1
+
+
+def test_the_same_new_request_form_sent_twice_opens_one_request(cast, client_for):
+    client = client_for(cast.requester)
+    form = {"subject": "Invoices export is empty", "body": "Since Monday.", "priority": "S3"}
+    token = _token(client)
+
+    first = client.post(reverse("tickets:new"), {**form, "submission": token})
+    second = client.post(reverse("tickets:new"), {**form, "submission": token})
+
+    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
+    opened = Ticket.objects.filter(requester=cast.requester, subject="Invoices export is empty")
+    assert opened.count() == 1 and opened.get().replies.count() == 1
+
+    client.post(reverse("tickets:new"), {**form, "submission": _token(client)})  # shown again: a second request
+    assert opened.count() == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_new_request_form_sent_twice_at_once_opens_one_request(on_postgres, cast):
+    token = "33333333333333333333333333333333"
+    barrier = threading.Barrier(2, timeout=20)
+    results, errors = [], []
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            results.append(
+                actions.open_request(
+                    requester=cast.requester, subject="Racing request", body="Twice?", priority="S2", submission=token
+                )
+            )
+        except BaseException as error:  # handed to the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert len({ticket.pk for ticket in results}) == 1
+    assert Ticket.objects.filter(subject="Racing request").count() == 1
+    assert Reply.objects.filter(body="Twice?").count() == 1
