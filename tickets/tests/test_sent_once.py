@@ -106,28 +106,37 @@ def test_the_database_refuses_a_second_reply_with_the_same_token(cast):
         Reply.objects.create(ticket=cast.ticket, author=cast.requester, body="Twice.", submission=token)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_same_form_sent_twice_at_once_adds_one_reply(on_postgres, cast):
-    token = "22222222222222222222222222222222"
+def _twice_at_once(send) -> list:
+    """Run `send` in two threads, each with its own database connection, released together; return both results."""
     barrier = threading.Barrier(2, timeout=20)
     results, errors = [], []
 
-    def send() -> None:
+    def run() -> None:
         try:
             barrier.wait()
-            results.append(actions.reply(ticket=cast.ticket, author=cast.requester, body="Racing.", submission=token))
-        except BaseException as error:  # handed to the test below
+            results.append(send())
+        except BaseException as error:  # handed to the test thread below
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
+    threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-
     assert errors == []
+    return results
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_form_sent_twice_at_once_adds_one_reply(on_postgres, cast):
+    token = "22222222222222222222222222222222"
+
+    results = _twice_at_once(
+        lambda: actions.reply(ticket=cast.ticket, author=cast.requester, body="Racing.", submission=token)
+    )
+
     assert len({reply.pk for reply in results}) == 1
     assert Reply.objects.filter(ticket=cast.ticket, body="Racing.").count() == 1
 
@@ -151,29 +160,13 @@ def test_the_same_new_request_form_sent_twice_opens_one_request(cast, client_for
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_same_new_request_form_sent_twice_at_once_opens_one_request(on_postgres, cast):
     token = "33333333333333333333333333333333"
-    barrier = threading.Barrier(2, timeout=20)
-    results, errors = [], []
 
-    def send() -> None:
-        try:
-            barrier.wait()
-            results.append(
-                actions.open_request(
-                    requester=cast.requester, subject="Racing request", body="Twice?", priority="S2", submission=token
-                )
-            )
-        except BaseException as error:  # handed to the test below
-            errors.append(error)
-        finally:
-            connection.close()
+    results = _twice_at_once(
+        lambda: actions.open_request(
+            requester=cast.requester, subject="Racing request", body="Twice?", priority="S2", submission=token
+        )
+    )
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert errors == []
     assert len({ticket.pk for ticket in results}) == 1
     assert Ticket.objects.filter(subject="Racing request").count() == 1
     assert Reply.objects.filter(body="Twice?").count() == 1

@@ -123,6 +123,18 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{quote(config['NAME'], safe='')}"
 
 
+def stop_process(process: subprocess.Popen | None, *, grace: float) -> None:
+    """TERM, and KILL if it has not exited after `grace` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 def wait_for(condition: Callable[[], object], *, seconds: float, interval: float = 0.1) -> object:
     """Poll `condition` until it returns something truthy; return that, or the last falsy value at the deadline."""
     deadline = time.monotonic() + seconds
@@ -184,14 +196,7 @@ class Worker:
         return any(self.name in reply for reply in replies)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        stop_process(self.process, grace=15)
 
     def log(self) -> str:
         """The worker's output, its JSON log lines (portal/logs.py) read back as `LEVEL logger message`."""

@@ -31,7 +31,14 @@ from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection, connections
 
-from workflow.tests._celery_support import REDIS_HOST, REDIS_PORT, REDIS_TEST_URL, database_url, redis_reachable
+from workflow.tests._celery_support import (
+    REDIS_HOST,
+    REDIS_PORT,
+    REDIS_TEST_URL,
+    database_url,
+    redis_reachable,
+    stop_process,
+)
 
 SERVICE_SECONDS = 30
 REDIS_START = [
@@ -186,14 +193,7 @@ class Portal:
         return {int(pid) for pid in found.stdout.split()}
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        stop_process(self.process, grace=40)  # longer than gunicorn's graceful_timeout
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else "(no gunicorn log)"
