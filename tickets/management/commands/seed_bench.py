@@ -803,9 +803,11 @@ class Seeder:
     def _copy(
         self, label: str, model: type[models.Model], columns: tuple[str, ...], rows: Iterable[tuple], total: int = 0
     ) -> None:
-        """COPY `rows` into the model's table. COPY applies no Django defaults, so every column must be given."""
+        """COPY `rows` into the model's table. COPY applies no Django defaults, only the database's own (a field's
+        `db_default`), so every other column must be given."""
         table = model._meta.db_table
-        missing = {f.column for f in model._meta.concrete_fields} - set(columns)
+        needed = {f.column for f in model._meta.concrete_fields if f.db_default is models.NOT_PROVIDED}
+        missing = needed - set(columns)
         if missing:
             raise CommandError(f"seed_bench does not fill {table}.{', '.join(sorted(missing))}: update it.")
         options = " WITH (FREEZE)" if table in self.frozen else ""
