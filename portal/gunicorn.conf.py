@@ -23,10 +23,21 @@ worker_class = "sync"
 # A request that takes longer than this is a bug; the worker is killed and replaced.
 timeout = 30
 graceful_timeout = 30
-# The TLS-terminating proxy in front logs every request; gunicorn logs only its own events and errors.
+# The TLS-terminating proxy in front logs every request; gunicorn logs only its own events and errors (start-up,
+# workers booting and timing out), on standard error in the portal's format (LOG_FORMAT, portal/logs.py), so that
+# one collector reads every line of the web processes.
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+_formatter = "TextFormatter" if os.environ.get("LOG_FORMAT", "json").strip().lower() == "text" else "JsonFormatter"
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    # gunicorn's own handlers write through its formatter "generic"; this replaces it with the portal's.
+    "formatters": {"generic": {"()": f"portal.logs.{_formatter}"}},
+    # Its lines go to standard error once (by default they would also reach the root logger's handler).
+    "loggers": {"gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"], "propagate": False}},
+}
 # Recycle a worker after this many requests (0: never), staggered so that workers do not restart together.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
