@@ -215,8 +215,9 @@ TEMPLATES = [
     },
 ]
 
-# Form widgets render with the project's templates too (the priority choice shows each priority's meaning).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Form widgets render with the project's templates too (the priority choice shows each priority's meaning); the
+# label and the plain inputs are written in Python, as Django's templates would (portal/forms_renderer.py).
+FORM_RENDERER = "portal.forms_renderer.PortalFormRenderer"
 
 # --- Data -------------------------------------------------------------------------------------------------
 
