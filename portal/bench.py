@@ -28,6 +28,7 @@ from time import perf_counter
 import django
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -61,6 +62,8 @@ MY_LAST = "My requests, last page ({page})"  # when the persona sees fewer than 
 SEARCH_COMMON = f"Search, common word ({COMMON_WORD})"
 SEARCH_RARE = f"Search, rare word ({RARE_WORD})"
 REQUEST_PAGE = "Request page, long thread"
+# For comparison, not a target of the issue: what a request page costs with (nearly) nothing in its thread.
+SHORT_PAGE = "Request page, shortest thread"
 QUEUE = f"Agent queue, priority {QUEUE_PRIORITY.value}"
 
 SCAN_NODES = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan"}
@@ -111,6 +114,7 @@ class Dataset:
     users: dict[str, User]
     long_thread: Ticket
     visible: dict[str, int]  # requests each customer persona sees
+    short_thread: Ticket | None = None  # the plain customer's own request with the fewest replies, no chat
 
 
 @dataclass
@@ -161,7 +165,13 @@ def load_dataset() -> Dataset:
         raise BenchError(MISSING_DATA.format(what=", ".join(missing)))
     personas = {persona: users[email] for persona, email in PERSONAS.items()}
     visible = {persona: Ticket.objects.visible_to(personas[persona]).count() for persona in CUSTOMERS}
-    return Dataset(users=personas, long_thread=long_thread, visible=visible)
+    short_thread = (
+        Ticket.objects.filter(requester=personas["customer"], chats__isnull=True)
+        .annotate(replies_count=Count("replies"))
+        .order_by("replies_count", "pk")
+        .first()
+    )
+    return Dataset(users=personas, long_thread=long_thread, visible=visible, short_thread=short_thread)
 
 
 def deep_page(visible: int, per_page: int) -> int:
@@ -193,6 +203,9 @@ def build_scenarios(data: Dataset, *, per_page: int) -> list[Scenario]:
             else:
                 scenarios.append(Scenario(name, persona, my + query, target))
     scenarios += [Scenario(REQUEST_PAGE, persona, detail, 3) for persona in readers]
+    if data.short_thread is not None:
+        short = reverse("tickets:detail", args=[data.short_thread.pk])
+        scenarios.append(Scenario(SHORT_PAGE, "customer", short, None))
     scenarios.append(Scenario(QUEUE, "agent", f"{reverse('workflow:queue')}?priority={QUEUE_PRIORITY.value}", None))
     return scenarios
 
@@ -423,6 +436,10 @@ def header(data: Dataset, *, warmup: int, iterations: int, per_page: int, starte
         f"contact ({PERSONAS['contact']}) {data.visible['contact']:,}, agent ({PERSONAS['agent']}) all",
         f"Long thread: request #{thread.pk}, {thread.replies.count():,} replies, {chats} chat(s) with "
         f"{chat_messages:,} messages",
+        f"Shortest thread (for comparison): the customer's request #{data.short_thread.pk}, "
+        f"{data.short_thread.replies.count():,} replies, no chat"
+        if data.short_thread
+        else "Shortest thread: the customer has no request without a chat",
         f"Method: in-process Django test client (middleware, sessions, auth, templates), DEBUG off, page size "
         f"{per_page}; {warmup} warm-up then {iterations} timed rounds, each requesting every scenario once",
     ]

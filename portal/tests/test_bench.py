@@ -176,8 +176,9 @@ def test_a_run_on_seeded_data_reports_every_scenario(on_postgres, tmp_path, sett
     ]:
         expected += [(name, persona) for persona in bench.CUSTOMERS]
     expected += [(deep[persona], persona) for persona in bench.CUSTOMERS]
-    expected.append((bench.QUEUE, "agent"))
+    expected += [(bench.QUEUE, "agent"), (bench.SHORT_PAGE, "customer")]
     assert set(expected) <= set(by_scenario)
+    assert by_scenario[(bench.SHORT_PAGE, "customer")]["target"] == "-"  # for comparison only
 
     for row in rows:
         p50, p95, ratio = float(row["p50 ms"]), float(row["p95 ms"]), float(row["×floor"])
