@@ -6,7 +6,9 @@ differ between machines come from the environment, like the portal's settings.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from pathlib import Path
 
 
 def _cores() -> int:
@@ -29,12 +31,22 @@ graceful_timeout = 30
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-_formatter = "TextFormatter" if os.environ.get("LOG_FORMAT", "json").strip().lower() == "text" else "JsonFormatter"
+
+
+def _portal_formatter() -> type:
+    # portal/logs.py read on its own: importing the `portal` package would load Django and Celery into the master.
+    spec = importlib.util.spec_from_file_location("portal_log_formats", Path(__file__).with_name("logs.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = os.environ.get("LOG_FORMAT", "json").strip().lower() == "text"
+    return module.TextFormatter if text else module.JsonFormatter
+
+
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     # gunicorn's own handlers write through its formatter "generic"; this replaces it with the portal's.
-    "formatters": {"generic": {"()": f"portal.logs.{_formatter}"}},
+    "formatters": {"generic": {"()": _portal_formatter()}},
     # Its lines go to standard error once (by default they would also reach the root logger's handler).
     "loggers": {"gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"], "propagate": False}},
 }
