@@ -31,7 +31,7 @@ def _as_id(value: int | str) -> int:
 def get_ticket_for(user, pk: int | str) -> Ticket:
     """The request `pk` if `user` may see it; otherwise 404, the same answer as for an id that does not exist."""
     queryset = (
-        Ticket.objects.visible_to(user)
+        Ticket.objects.gate_for(user)
         .select_related("requester", "organisation", "merged_into", "assignee")
         .prefetch_related(Prefetch("ccs", to_attr="cc_list"))
     )
@@ -43,7 +43,7 @@ def get_ticket_for(user, pk: int | str) -> Ticket:
 
 def get_attachment_for(user, pk: int | str) -> Attachment:
     """A file the person may download: on a request they may see, and on a reply they may read."""
-    queryset = Attachment.objects.filter(reply__ticket__in=Ticket.objects.visible_to(user))
+    queryset = Attachment.objects.filter(reply__ticket__in=Ticket.objects.gate_for(user))
     if not user.is_staff:
         queryset = queryset.filter(reply__is_public=True)
     try:
@@ -54,7 +54,7 @@ def get_attachment_for(user, pk: int | str) -> Attachment:
 
 def get_chat_for(user, pk: int | str) -> Chat:
     """A chat of a request the person may see; otherwise 404."""
-    queryset = Chat.objects.filter(ticket__in=Ticket.objects.visible_to(user)).select_related(
+    queryset = Chat.objects.filter(ticket__in=Ticket.objects.gate_for(user)).select_related(
         "ticket", "customer", "agent"
     )
     try:

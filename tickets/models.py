@@ -12,12 +12,12 @@ from pathlib import PurePath
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, holds_organisation_access
+from accounts.models import Organisation, OrganisationAccess, holds_organisation_access
 from tickets.files import shows_inline
 from workflow.models import Priority, Status
 
@@ -34,6 +34,24 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 
         `organisation_access` is `holds_organisation_access(user)` when the caller has just read it for the same
         request (My requests needs it for its filters too); otherwise it is read here."""
+        if (early := self._before_the_rule(user)) is not None:
+            return early
+        if organisation_access is None:
+            organisation_access = holds_organisation_access(user)
+        if organisation_access:
+            return self.filter(organisation_id=user.organisation_id)
+        return self.filter(organisation_id=user.organisation_id).filter(_own_or_copied(user))
+
+    def gate_for(self, user) -> TicketQuerySet:
+        """The same rule in one query, for looking up one request (tickets.access): the grant is tested by the query
+        itself, so a request's page, file or chat does not first ask for it. Lists use `visible_to`: their plan
+        must know the grant beforehand, to walk the organisation's index in the list's order."""
+        if (early := self._before_the_rule(user)) is not None:
+            return early
+        grant = OrganisationAccess.objects.active().filter(user_id=user.pk, organisation_id=user.organisation_id)
+        return self.filter(organisation_id=user.organisation_id).filter(Q(Exists(grant)) | _own_or_copied(user))
+
+    def _before_the_rule(self, user) -> TicketQuerySet | None:
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_staff:
@@ -42,18 +60,16 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self.none()
         # A customer only ever sees their current organisation's requests: someone who moves to another
         # organisation keeps nothing of the old one, whatever CCs or grants still name them.
-        if organisation_access is None:
-            organisation_access = holds_organisation_access(user)
-        if organisation_access:
-            return self.filter(organisation_id=user.organisation_id)
-        # Their own requests and those they are CC'd on. The CC'd ids are one array, read first from the CCs'
-        # index, so that PostgreSQL finds both kinds of row in one pass over two indexes (requester, primary
-        # key) and sorts only those. Written with `id IN (CCs)`, it would read every request of the organisation
-        # to test the OR; with the ids as a union of two subqueries, it would look each one up twice.
-        copied = Ticket.ccs.through.objects.filter(user_id=user.pk).values("ticket_id")
-        return self.filter(organisation_id=user.organisation_id).filter(
-            Q(requester_id=user.pk) | InArray(models.F("pk"), copied)
-        )
+        return None
+
+
+def _own_or_copied(user) -> Q:
+    # Their own requests and those they are CC'd on. The CC'd ids are one array, read first from the CCs' index, so
+    # that PostgreSQL finds both kinds of row in one pass over two indexes (requester, primary key) and sorts only
+    # those. Written with `id IN (CCs)`, it would read every request of the organisation to test the OR; with the
+    # ids as a union of two subqueries, it would look each one up twice.
+    copied = Ticket.ccs.through.objects.filter(user_id=user.pk).values("ticket_id")
+    return Q(requester_id=user.pk) | Q(InArray(models.F("pk"), copied))
 
 
 class InArray(In):

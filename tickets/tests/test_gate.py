@@ -97,3 +97,40 @@ def test_a_person_moved_to_another_organisation_keeps_nothing_of_the_old_one(cas
     # Still listed as a CC on the old organisation's request, but that gives no access any more.
     assert cast.ticket.ccs.filter(pk=cast.colleague.pk).exists()
     assert visible(cast.colleague) == set()
+
+
+def _gated(user) -> set[int]:
+    return set(Ticket.objects.gate_for(user).values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["none", "grant_revoked", "contact_moved", "colleague_moved", "requester_deactivated", "grant_elsewhere"],
+)
+def test_the_one_request_gate_applies_exactly_the_rule_of_the_lists(cast, change):
+    """`gate_for` (one query, for a request's page, files and chats) and `visible_to` (lists) agree for everyone."""
+    TicketFactory(requester=cast.bystander, ccs=[cast.contact])
+    TicketFactory(requester=cast.outsider, ccs=[cast.colleague])  # a CC across organisations gives nothing
+    TicketFactory(requester=cast.colleague)
+    if change == "grant_revoked":
+        cast.grant.revoked_at = timezone.now()
+        cast.grant.save(update_fields=["revoked_at"])
+    elif change in {"contact_moved", "colleague_moved"}:
+        person = cast.contact if change == "contact_moved" else cast.colleague
+        person.organisation = cast.other_org
+        person.save()
+    elif change == "requester_deactivated":
+        cast.requester.is_active = False
+        cast.requester.save()
+    elif change == "grant_elsewhere":  # a grant for another organisation than the person's own
+        OrganisationAccess.objects.create(user=cast.bystander, organisation=cast.other_org)
+
+    for person in (cast.requester, cast.colleague, cast.bystander, cast.contact, cast.outsider, cast.agent, cast.admin):
+        person.refresh_from_db()
+        assert _gated(person) == visible(person), person.email
+
+
+def test_the_gate_reads_a_request_and_its_ccs_in_two_queries(cast, django_assert_num_queries):
+    for person in (cast.requester, cast.contact, cast.agent):
+        with django_assert_num_queries(2):  # the request with its people, then its CCs: no separate grant query
+            get_ticket_for(person, cast.ticket.pk)
