@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +22,7 @@ from tickets.files import DOWNLOAD, shows_inline, sniff
 from tickets.filters import RequestFilter
 from tickets.forms import NewRequestForm, ReplyForm
 from tickets.listing import render_listing
-from tickets.models import Attachment, ChatMessage, Ticket
+from tickets.models import Attachment, Chat, ChatMessage, Ticket
 from workflow import actions
 from workflow.forms import AgentReplyForm
 from workflow.models import PRIORITY_MEANINGS, STATUS_EXPLANATIONS
@@ -98,14 +98,14 @@ def mark_solved(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status: int = 200) -> HttpResponse:
-    replies = ticket.replies.select_related("author").prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+    # Each reply says whether it has files, and the first whether the request has chats: most requests have
+    # neither, and then the page asks for neither.
+    replies = ticket.replies.select_related("author").annotate(
+        has_files=Exists(Attachment.objects.filter(reply=OuterRef("pk"))),
+        has_chats=Exists(Chat.objects.filter(ticket=OuterRef("ticket"))),
     )
     if not request.user.is_staff:
         replies = replies.filter(is_public=True)
-    chats = ticket.chats.prefetch_related(
-        Prefetch("messages", queryset=ChatMessage.objects.select_related("author").order_by("pk"))
-    )
     # A long thread opens on its latest replies (and the chats among them); the rest is one link away. Every
     # message costs the page the same to render, so a request with hundreds of them would otherwise be slow to
     # open for everyone, every time.
@@ -117,6 +117,21 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
         latest = replies.annotate(thread_total=Subquery(total)).order_by("-created_at", "-pk")
         replies = list(latest[: settings.THREAD_LATEST])[::-1]
         hidden = replies[0].thread_total - len(replies) if replies else 0
+    else:
+        replies = list(replies)
+    with_files = [reply for reply in replies if reply.has_files]
+    if with_files:
+        prefetch_related_objects(
+            with_files, Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="files")
+        )
+    for reply in replies:
+        if not reply.has_files:
+            reply.files = []  # (set after the prefetch, which skips any reply that has the attribute already)
+    chats = []
+    if not replies or replies[0].has_chats:
+        chats = ticket.chats.prefetch_related(
+            Prefetch("messages", queryset=ChatMessage.objects.select_related("author").order_by("pk"))
+        )
         if hidden:
             chats = chats.filter(started_at__gte=replies[0].created_at)
     # The thread, oldest first: replies and chat transcripts in the order they happened.
