@@ -143,6 +143,10 @@ class OrganisationAccessQuerySet(models.QuerySet["OrganisationAccess"]):
     def active(self) -> OrganisationAccessQuerySet:
         return self.filter(revoked_at__isnull=True)
 
+    def held_by(self, user: User) -> OrganisationAccessQuerySet:
+        """The grant that counts: unrevoked, for the person's own organisation."""
+        return self.active().filter(user_id=user.pk, organisation_id=user.organisation_id)
+
 
 class OrganisationAccess(models.Model):
     """A grant of organisation-level access: the holder sees every request of the organisation.
@@ -197,7 +201,7 @@ def holds_organisation_access(user: User) -> bool:
     """Whether the person holds an unrevoked grant for their own organisation, read fresh on every call."""
     if user.is_staff or user.organisation_id is None:
         return False
-    return OrganisationAccess.objects.active().filter(user_id=user.pk, organisation_id=user.organisation_id).exists()
+    return OrganisationAccess.objects.held_by(user).exists()
 
 
 class AccessRequest(models.Model):

@@ -182,7 +182,7 @@ def build_scenarios(data: Dataset, *, per_page: int) -> list[Scenario]:
     """Every scenario of the issue, in report order. The floor comes first for each persona measured."""
     my = reverse("tickets:my_requests")
     detail = reverse("tickets:detail", args=[data.long_thread.pk])
-    readers = [p for p in PERSONAS if Ticket.objects.visible_to(data.users[p]).filter(pk=data.long_thread.pk).exists()]
+    readers = [p for p in PERSONAS if Ticket.objects.sees(data.users[p], data.long_thread.pk)]
     if not set(readers) & set(CUSTOMERS):
         raise BenchError(f"Neither customer persona can see request #{data.long_thread.pk} ({LONG_THREAD_SUBJECT!r}).")
     scenarios = [Scenario(FLOOR, persona, reverse("bench_floor"), None) for persona in PERSONAS]

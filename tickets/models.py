@@ -1,7 +1,8 @@
 """Support requests, their replies and attachments, and the append-only event log.
 
 Nothing here changes a request's status or priority: `workflow.actions` does, and every view reaches
-requests through `Ticket.objects.visible_to()` / `tickets.access.get_ticket_for()`.
+requests through `Ticket.objects.visible_to()` (lists) or its one-request form `gate_for()` / `sees()` (through
+`tickets.access` in the views).
 """
 
 from __future__ import annotations
@@ -48,8 +49,12 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         must know the grant beforehand, to walk the organisation's index in the list's order."""
         if (early := self._before_the_rule(user)) is not None:
             return early
-        grant = OrganisationAccess.objects.active().filter(user_id=user.pk, organisation_id=user.organisation_id)
+        grant = OrganisationAccess.objects.held_by(user)
         return self.filter(organisation_id=user.organisation_id).filter(Q(Exists(grant)) | _own_or_copied(user))
+
+    def sees(self, user, ticket_id: int) -> bool:
+        """Whether `user` may see request `ticket_id`: the gate's one query."""
+        return self.gate_for(user).filter(pk=ticket_id).exists()
 
     def _before_the_rule(self, user) -> TicketQuerySet | None:
         if not user.is_authenticated or not user.is_active:

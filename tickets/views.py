@@ -162,7 +162,7 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
 def _merged_into_visible(request: HttpRequest, ticket: Ticket) -> bool:
     if ticket.merged_into_id is None:
         return False
-    return Ticket.objects.visible_to(request.user).filter(pk=ticket.merged_into_id).exists()
+    return Ticket.objects.sees(request.user, ticket.merged_into_id)
 
 
 @login_required

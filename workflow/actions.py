@@ -46,7 +46,7 @@ def actor_for(ticket: Ticket, user: User) -> Actor:
     check this themselves, whatever their caller (a view, email-in, a chat) already checked."""
     if user.is_staff and user.is_active:
         return Actor.AGENT
-    if not Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists():
+    if not Ticket.objects.sees(user, ticket.pk):
         raise ActionRefused(_("You cannot act on a request you cannot see."))
     if user.pk == ticket.requester_id:
         return Actor.REQUESTER

@@ -156,7 +156,7 @@ def _open_new(parsed: Parsed, person: User) -> Received:
 
 def _may_post(person: User, ticket: Ticket) -> bool:
     # The visibility gate is the rule: requester, CC, organisation-level access, or an agent.
-    return Ticket.objects.visible_to(person).filter(pk=ticket.pk).exists()
+    return Ticket.objects.sees(person, ticket.pk)
 
 
 _TAG = re.compile(r"\[#(\d{1,18})\]")

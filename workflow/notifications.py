@@ -65,7 +65,7 @@ def recipients(ticket: Ticket, *, exclude: User | None = None) -> list[User]:
         if not person.email:
             logger.warning("Request #%s: %s has no email address; not notified.", ticket.pk, person.pk)
             continue
-        if not Ticket.objects.visible_to(person).filter(pk=ticket.pk).exists():
+        if not Ticket.objects.sees(person, ticket.pk):
             continue  # e.g. a CC who has since moved to another organisation
         chosen.append(person)
     return chosen

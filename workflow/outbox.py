@@ -42,7 +42,7 @@ def deliver_one(email_id: int, *, now: datetime | None = None) -> bool:
         email = claim.select_related("ticket", "recipient", "reply").first()
         if email is None:
             return False
-        if not Ticket.objects.visible_to(email.recipient).filter(pk=email.ticket_id).exists():
+        if not Ticket.objects.sees(email.recipient, email.ticket_id):
             _give_up(email, now, "The recipient can no longer see the request.")
             return False
         try:
