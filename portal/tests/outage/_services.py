@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import secrets
 import shutil
 import socket
 import subprocess
@@ -230,7 +229,6 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # a redirect is an answer to look at, not to follow
 
 
-CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 HIDDEN_FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
@@ -246,14 +244,13 @@ class Browser:
         return self._send(urllib.request.Request(self.base_url + path))
 
     def post(self, path: str, fields: dict[str, str], *, token_from: str | None = None) -> Answer:
-        """POST a form, with the CSRF token of the page at `token_from` (default: `path`'s own page)."""
-        page = self.get(token_from or path)
-        token = CSRF_FIELD.search(page.text)
-        if token is None:
-            return page  # the page did not render (e.g. 503): that is the answer
-        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1), **fields}).encode()
-        request = urllib.request.Request(self.base_url + path, data=body, headers={"Referer": self.base_url + path})
-        return self._send(request)
+        """POST `fields` with the CSRF token of the page at `token_from` (default: `path`'s own page); if that page
+        did not render a form (e.g. 503), that page is the answer."""
+        page, hidden = self.form(token_from or path)
+        if hidden is None:
+            return page
+        token = {"csrfmiddlewaretoken": hidden["csrfmiddlewaretoken"]}
+        return self.send_form(path, {**token, **fields}, referer=self.base_url + path)
 
     def form(self, path: str) -> tuple[Answer, dict[str, str] | None]:
         """The page at `path` and the hidden fields of its form (the CSRF token, the reply form's token), if it
@@ -277,7 +274,3 @@ class Browser:
         except urllib.error.HTTPError as error:
             status, headers, body = error.code, error.headers, error.read()
         return Answer(status, headers.get("Location", ""), body.decode(errors="replace"), time.monotonic() - started)
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(8)
