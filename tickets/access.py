@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from django.http import Http404
 
 from tickets.models import Attachment, Chat, Ticket
@@ -29,16 +28,16 @@ def _as_id(value: int | str) -> int:
 
 
 def get_ticket_for(user, pk: int | str) -> Ticket:
-    """The request `pk` if `user` may see it; otherwise 404, the same answer as for an id that does not exist."""
-    queryset = (
-        Ticket.objects.gate_for(user)
-        .select_related("requester", "organisation", "merged_into", "assignee")
-        .prefetch_related(Prefetch("ccs", to_attr="cc_list"))
-    )
+    """The request `pk` if `user` may see it, with its people and CCs (`cc_list`) loaded; otherwise 404, the same
+    answer as for an id that does not exist."""
     try:
-        return queryset.get(pk=_as_id(pk))
+        ticket = Ticket.objects.select_related("requester", "organisation", "assignee").get(pk=_as_id(pk))
     except Ticket.DoesNotExist:
         raise Http404("No such request.") from None
+    ticket.cc_list = list(ticket.ccs.all())
+    if not ticket.shown_to(user, ticket.cc_list):
+        raise Http404("No such request.")
+    return ticket
 
 
 def get_attachment_for(user, pk: int | str) -> Attachment:

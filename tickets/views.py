@@ -131,11 +131,11 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
             reply.files = []  # (set after the prefetch, which skips any reply that has the attribute already)
     chats = []
     if not replies or replies[0].has_chats:
-        chats = ticket.chats.prefetch_related(
-            Prefetch("messages", queryset=ChatMessage.objects.select_related("author").order_by("pk"))
-        )
+        chats = ticket.chats.all()
         if hidden:
             chats = chats.filter(started_at__gte=replies[0].created_at)
+        chats = list(chats)
+        _attach_lines(chats)
     # The thread, oldest first: replies and chat transcripts in the order they happened.
     thread = sorted(
         [
@@ -157,6 +157,17 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
     if request.user.is_staff:
         context.update(agent_context(ticket))
     return render(request, "tickets/request_detail.html", context, status=status)
+
+
+def _attach_lines(chats: list[Chat]) -> None:
+    """Each chat's messages, oldest first, with their authors (`chat.lines`): one query for all the chats."""
+    lines = {chat.pk: [] for chat in chats}
+    if lines:
+        messages = ChatMessage.objects.filter(chat_id__in=lines).select_related("author")
+        for message in messages.order_by("pk"):
+            lines[message.chat_id].append(message)
+    for chat in chats:
+        chat.lines = lines[chat.pk]
 
 
 def _merged_into_visible(request: HttpRequest, ticket: Ticket) -> bool:

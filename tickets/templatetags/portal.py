@@ -4,8 +4,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django import template
+from django.template.defaultfilters import filesizeformat, linebreaksbr
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
@@ -91,14 +92,106 @@ def request_rows(tickets: Iterable, **labels: str) -> SafeString:
     return SafeString("".join(rows))
 
 
-_URL_ID = 987654321987654321  # a request id no database will reach, to cut the detail URL around
+_URL_ID = 987654321987654321  # an id no database will reach, to cut a URL around
+
+
+def _url_parts(name: str) -> tuple[str, str]:
+    """The URL named `name` before and after its id: `reverse` once per list instead of once per row."""
+    url = reverse(name, args=[_URL_ID])
+    head, _, tail = url.partition(str(_URL_ID))
+    return escape(head), escape(tail)
 
 
 def _detail_url_parts() -> tuple[str, str]:
-    """The request page's URL before and after the id: `reverse` once per list instead of once per row."""
-    url = reverse("tickets:detail", args=[_URL_ID])
-    head, _, tail = url.partition(str(_URL_ID))
-    return escape(head), escape(tail)
+    return _url_parts("tickets:detail")
+
+
+@register.simple_tag
+def thread_entries(thread: Iterable[tuple[str, object, datetime]]) -> SafeString:
+    """The request page's conversation, oldest first: each entry of `thread` is ("reply", reply, when) or
+    ("chat", chat, when). A reply shows its author (or Support, Automatic), its badges, its time, its Markdown and
+    its files (`reply.files`); a chat its state, its time, a link while it is open, and its messages
+    (`chat.lines`, each with its author).
+
+    Written here rather than in the template: the template engine spent about 3 ms on the 20 replies a page
+    shows. The markup is the one the template wrote (tickets/tests/test_thread_entries.py)."""
+    written = [_chat_entry(item) if kind == "chat" else _reply_entry(item) for kind, item, _when in thread]
+    if not written:
+        return SafeString(f'\n      <li class="empty-state">{escape(gettext("No messages yet."))}</li>\n      ')
+    return SafeString("".join(f"\n      {entry}\n      " for entry in written))
+
+
+def _person(person) -> str:
+    return escape(person.get_full_name() or person.email)
+
+
+def _chat_entry(chat) -> str:
+    link = ""
+    if chat.is_open:
+        link = f'<a href="{escape(reverse("tickets:chat", args=[chat.pk]))}">{escape(gettext("Open the chat"))}</a>'
+    lines = "".join(
+        f"\n            <li><strong>{_person(message.author)}</strong> "
+        f"<time>{dateformat.time_format(timezone.localtime(message.created_at), 'H:i')}</time>: "
+        f"{linebreaksbr(message.body, autoescape=True)}</li>\n            "
+        for message in chat.lines
+    )
+    return (
+        f'\n      <li id="chat-{chat.pk}" class="reply">\n'
+        f'        <section class="chat-block" aria-label="{escape(gettext("Chat transcript"))}">\n'
+        f"          <strong>{escape(gettext('Chat'))}</strong> · {escape(chat.get_state_display())} · "
+        f"{exact_time(chat.started_at)}\n"
+        f"          {link}\n"
+        f"          <ol>\n            {lines}\n          </ol>\n"
+        "        </section>\n"
+        "      </li>\n      "
+    )
+
+
+def _reply_entry(reply) -> str:
+    support = escape(gettext("Support"))
+    if reply.author is None:
+        author = (
+            f'\n            <strong>{support}</strong> <span class="badge role-agent">'
+            f"{escape(gettext('Automatic'))}</span>\n            "
+        )
+    else:
+        badge = f'<span class="badge role-agent">{support}</span>' if reply.author.is_staff else ""
+        author = f"\n            <strong>{_person(reply.author)}</strong>\n            {badge}\n            "
+    note = "" if reply.is_public else f'<span class="badge internal">{escape(gettext("Internal note"))}</span>'
+    files = ""
+    if reply.files:
+        head, tail = _url_parts("tickets:attachment")
+        items = "".join(f"\n            <li>{_file(file, head, tail)}</li>\n            " for file in reply.files)
+        files = (
+            f'\n          <ul class="attachments" aria-label="{escape(gettext("Attachments"))}">\n'
+            f"            {items}\n          </ul>\n          "
+        )
+    return (
+        f'\n      <li id="reply-{reply.pk}" class="reply{"" if reply.is_public else " internal-note"}">\n'
+        "        <article>\n"
+        "          <header>\n"
+        f"            {author}\n"
+        f"            {note}\n"
+        f"            {exact_time(reply.created_at)}\n"
+        "          </header>\n"
+        f'          <div class="reply-body">{render_markdown(reply.body)}</div>\n'
+        f"          {files}\n"
+        "        </article>\n"
+        "      </li>\n      "
+    )
+
+
+def _file(file, head: str, tail: str) -> str:
+    url = f"{head}{file.pk}{tail}"
+    name = escape(file.name)
+    preview = ""
+    if file.shows_inline:
+        preview = (
+            f'<a href="{url}?inline=1"><img class="attachment-preview" src="{url}?inline=1" alt="{name}" '
+            'loading="lazy"></a><br>'
+        )
+    size = escape(filesizeformat(file.size))
+    return f'{preview}<a href="{url}" download>{name}</a> <span class="help">({size})</span>'
 
 
 @register.filter

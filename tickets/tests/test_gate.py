@@ -103,12 +103,24 @@ def _gated(user) -> set[int]:
     return set(Ticket.objects.gate_for(user).values_list("pk", flat=True))
 
 
+def _opened(user) -> set[int]:
+    """The requests whose page `user` may open (get_ticket_for, which decides with `Ticket.shown_to`)."""
+    opened = set()
+    for pk in Ticket.objects.values_list("pk", flat=True):
+        try:
+            opened.add(get_ticket_for(user, pk).pk)
+        except Http404:
+            pass
+    return opened
+
+
 @pytest.mark.parametrize(
     "change",
     ["none", "grant_revoked", "contact_moved", "colleague_moved", "requester_deactivated", "grant_elsewhere"],
 )
 def test_the_one_request_gate_applies_exactly_the_rule_of_the_lists(cast, change):
-    """`gate_for` (one query, for a request's page, files and chats) and `visible_to` (lists) agree for everyone."""
+    """`gate_for` (one query: files, chats), a request page (`get_ticket_for`) and `visible_to` (lists) agree for
+    everyone."""
     TicketFactory(requester=cast.bystander, ccs=[cast.contact])
     TicketFactory(requester=cast.outsider, ccs=[cast.colleague])  # a CC across organisations gives nothing
     TicketFactory(requester=cast.colleague)
@@ -128,9 +140,15 @@ def test_the_one_request_gate_applies_exactly_the_rule_of_the_lists(cast, change
     for person in (cast.requester, cast.colleague, cast.bystander, cast.contact, cast.outsider, cast.agent, cast.admin):
         person.refresh_from_db()
         assert _gated(person) == visible(person), person.email
+        assert _opened(person) == visible(person), person.email
 
 
-def test_the_gate_reads_a_request_and_its_ccs_in_two_queries(cast, django_assert_num_queries):
-    for person in (cast.requester, cast.contact, cast.agent):
-        with django_assert_num_queries(2):  # the request with its people, then its CCs: no separate grant query
+def test_a_request_page_reads_the_request_and_its_ccs_and_asks_for_a_grant_only_when_it_decides(
+    cast, django_assert_num_queries
+):
+    cast.ticket.ccs.add(cast.colleague)
+    for person in (cast.requester, cast.colleague, cast.agent):
+        with django_assert_num_queries(2):  # the request with its people, then its CCs
             get_ticket_for(person, cast.ticket.pk)
+    with django_assert_num_queries(3):  # neither requester nor CC: then the grant
+        get_ticket_for(cast.contact, cast.ticket.pk)
