@@ -1,59 +1,20 @@
-"""The form renderer writes the label and the plain inputs in Python: every form of the portal (and allauth's, and
+"""The form renderer writes the label and the common widgets in Python: every form of the portal (and allauth's, and
 the list filters') must come out byte for byte as Django's own templates write it, unbound, bound with awkward
-values, and with errors."""
+values, with errors, and with choices made."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
-from allauth.account.forms import ChangePasswordForm, LoginForm, ResetPasswordForm, SignupForm
-from django.forms.renderers import TemplatesSetting
-from django.http import QueryDict
-from django.test import RequestFactory
+from django import forms
+from django.forms.renderers import BaseRenderer, TemplatesSetting
 from django.utils import translation
 
-from accounts.forms import AskForAccessForm, LanguageForm, PreferencesForm
-from portal.forms_renderer import PortalFormRenderer
-from tickets.filters import RequestFilter
-from tickets.forms import NewRequestForm, ReplyForm
-from tickets.models import Ticket
-from workflow.filters import QueueFilter
-from workflow.forms import AgentReplyForm, AssignForm, MergeForm, PriorityForm, StatusForm, SubjectForm
-
-AWKWARD = "<b>\"Quotes\" & 'apostrophes'</b>\n\tand a tab"
-
-
-def _forms(cast, renderer, data):
-    """Every form of the portal, built with `renderer`; bound to `data` when it is not None."""
-    request = RequestFactory().get("/")
-    request.user = cast.requester
-    bound = {} if data is None else {"data": data}
-    filter_data = QueryDict(mutable=True) if data is None else data
-    forms = [
-        NewRequestForm(requester=cast.requester, renderer=renderer, **bound),
-        ReplyForm(renderer=renderer, **bound),
-        AgentReplyForm(renderer=renderer, **bound),
-        StatusForm(renderer=renderer, auto_id="status_%s", **bound),
-        PriorityForm(renderer=renderer, auto_id="priority_%s", **bound),
-        SubjectForm(renderer=renderer, auto_id="subject_%s", **bound),
-        AssignForm(renderer=renderer, auto_id="assign_%s", **bound),
-        MergeForm(renderer=renderer, auto_id="merge_%s", **bound),
-        AskForAccessForm(person=cast.requester, renderer=renderer, **bound),
-        PreferencesForm(instance=cast.requester, renderer=renderer, **bound),
-        LanguageForm(renderer=renderer, **bound),
-        LoginForm(request=request, renderer=renderer, **bound),
-        SignupForm(renderer=renderer, **bound),
-        ResetPasswordForm(renderer=renderer, **bound),
-        ChangePasswordForm(user=cast.requester, renderer=renderer, **bound),
-    ]
-    lists = [
-        RequestFilter(filter_data, queryset=Ticket.objects.all(), user=cast.requester).form,
-        QueueFilter(filter_data, queryset=Ticket.objects.all()).form,
-    ]
-    for form in lists:
-        form.renderer = renderer
-    return forms + lists
+from portal.forms_renderer import WRITTEN_IN_PYTHON, PortalFormRenderer
+from portal.tests.every_form import CASES, awkward_person, case_data, every_form
+from tickets.forms import ReplyForm
+from workflow.forms import AgentReplyForm
 
 
 def _written(form) -> list[str]:
@@ -65,39 +26,61 @@ def _written(form) -> list[str]:
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
-@pytest.mark.parametrize(
-    "data",
-    [
-        None,
-        {},
-        {
-            "subject": AWKWARD,
-            "body": AWKWARD,
-            "q": AWKWARD,
-            "login": AWKWARD,
-            "email": AWKWARD,
-            "sources": AWKWARD,
-            "reason": AWKWARD,
-            "version": "7",
-            "submission": AWKWARD,
-            "full_name": AWKWARD,
-        },
-    ],
-    ids=["unbound", "empty_with_errors", "awkward_values"],
-)
-def test_every_form_is_written_as_djangos_templates_write_it(cast, language, data, monkeypatch):
+@pytest.mark.parametrize("case", CASES)
+def test_every_form_is_written_as_djangos_templates_write_it(cast, language, case, monkeypatch):
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=7))  # the forms' tokens, the same in both runs
-    query = None
-    if data is not None:
-        query = QueryDict(mutable=True)
-        query.update(data)
+    data = case_data(case, cast, awkward_person(cast))
     with translation.override(language):
-        ours = [text for form in _forms(cast, PortalFormRenderer(), query) for text in _written(form)]
-        djangos = [text for form in _forms(cast, TemplatesSetting(), query) for text in _written(form)]
+        ours = [text for form in every_form(cast, PortalFormRenderer(), data) for text in _written(form)]
+        djangos = [text for form in every_form(cast, TemplatesSetting(), data) for text in _written(form)]
 
     assert len(ours) == len(djangos)
     for mine, theirs in zip(ours, djangos, strict=True):
         assert mine == theirs
+
+
+def _through_templates(monkeypatch) -> list[str]:
+    """The names of the templates rendered from now on, by any renderer."""
+    rendered = []
+
+    def render(self, template_name, context, request=None):
+        rendered.append(template_name)
+        return djangos_render(self, template_name, context, request)
+
+    djangos_render = BaseRenderer.render
+    monkeypatch.setattr(BaseRenderer, "render", render)
+    return rendered
+
+
+def test_it_writes_every_one_of_them_the_portal_renders_itself(cast, monkeypatch):
+    """Without this, a writer that always gave up (and let the template write) would pass the test above."""
+    asked = []
+
+    class Recording(PortalFormRenderer):
+        def render(self, template_name, context, request=None):
+            asked.append(template_name)
+            return super().render(template_name, context, request)
+
+    through_templates = _through_templates(monkeypatch)
+    renderer = Recording()
+    awkward = awkward_person(cast)
+    for case in CASES:
+        for form in every_form(cast, renderer, case_data(case, cast, awkward)):
+            _written(form)
+
+    assert set(renderer.in_python) == set(WRITTEN_IN_PYTHON)
+    assert set(asked) >= {
+        "django/forms/label.html",
+        "django/forms/widgets/text.html",
+        "django/forms/widgets/textarea.html",
+        "django/forms/widgets/radio.html",
+        "django/forms/widgets/checkbox.html",
+        "django/forms/widgets/checkbox_select.html",
+        "django/forms/widgets/select.html",
+        "django/forms/widgets/clearable_file_input.html",
+    }
+    assert not set(through_templates) & set(WRITTEN_IN_PYTHON)
+    assert "tickets/widgets/_priority_select.html" in through_templates  # the project's own, as before
 
 
 def test_a_project_template_that_overrides_one_of_them_wins(settings, tmp_path):
@@ -115,5 +98,57 @@ def test_a_project_template_that_overrides_one_of_them_wins(settings, tmp_path):
     assert written == '<input class="ours" name="q">'
 
 
+def test_a_project_template_that_overrides_one_they_include_wins_too(settings, tmp_path):
+    override = tmp_path / "django" / "forms" / "widgets"
+    override.mkdir(parents=True)
+    (override / "input_option.html").write_text("{% include 'django/forms/widgets/input.html' %}")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+
+    renderer = PortalFormRenderer()
+
+    assert "django/forms/widgets/radio.html" not in renderer.in_python
+    assert "django/forms/widgets/checkbox_select.html" not in renderer.in_python
+    assert "django/forms/widgets/text.html" in renderer.in_python
+    visibility = str(AgentReplyForm(renderer=renderer)["visibility"])
+    assert "<label" not in visibility and 'value="internal"' in visibility
+
+
 def test_the_portal_uses_it(settings):
     assert settings.FORM_RENDERER == "portal.forms_renderer.PortalFormRenderer"
+
+
+class StoredFile:
+    url = "/media/a&b.txt"
+
+    def __str__(self) -> str:
+        return "a&b.txt"
+
+
+class Shapes(forms.Form):
+    """What no form of the portal has yet: groups, a class, numbers, a file already saved."""
+
+    grouped = forms.ChoiceField(choices=[(1, "One"), ("Group & co", [(2, "Two"), (3, "Three <at least>")])])
+    radios = forms.ChoiceField(
+        choices=[("x", "X"), ("Group", [("1", "one"), ("2", "two"), (None, "none")])],
+        widget=forms.RadioSelect(attrs={"class": "inline"}),
+    )
+    boxes = forms.MultipleChoiceField(
+        choices=[(1, "One"), (2, "Two & <three>")],
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "boxes", "data-x": 'a "b"'}),
+        required=False,
+    )
+    many = forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B")])
+    document = forms.FileField(required=False, initial=StoredFile())
+    upload = forms.FileField(widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+
+
+@pytest.mark.parametrize("data", [None, {}, {"grouped": "2", "radios": "2", "boxes": ["1", "2"], "many": ["b"]}])
+@pytest.mark.parametrize("auto_id", ["id_%s", False])
+def test_shapes_no_portal_form_has_yet_are_written_as_djangos_templates_write_them(data, auto_id, monkeypatch):
+    through_templates = _through_templates(monkeypatch)
+    ours = _written(Shapes(data, auto_id=auto_id, renderer=PortalFormRenderer()))
+    fell_back = set(WRITTEN_IN_PYTHON) & set(through_templates)
+    djangos = _written(Shapes(data, auto_id=auto_id, renderer=TemplatesSetting()))
+
+    assert ours == djangos
+    assert fell_back == {"django/forms/widgets/clearable_file_input.html"}  # only the file already saved
