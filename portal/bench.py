@@ -21,9 +21,12 @@ import os
 import platform
 import statistics
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from time import perf_counter
+from urllib.parse import urlsplit
 
 import django
 from django.conf import settings
@@ -35,6 +38,7 @@ from django.urls import reverse
 
 from accounts.models import Organisation, User
 from tickets.models import Chat, ChatMessage, Reply, Ticket
+from tickets.thread import thread_changed
 from workflow.models import Priority, Status
 
 # The well-known rows of seed_bench's data set.
@@ -64,6 +68,9 @@ SEARCH_RARE = f"Search, rare word ({RARE_WORD})"
 REQUEST_PAGE = "Request page, long thread"
 # For comparison, not a target of the issue: what a request page costs with (nearly) nothing in its thread.
 SHORT_PAGE = "Request page, shortest thread"
+# For comparison too: the long thread's page when its conversation has just changed, so that it is read and
+# written again instead of coming from the cache (tickets.thread), as on the first view after every new message.
+CHANGED_PAGE = "Request page, long thread, just changed"
 QUEUE = f"Agent queue, priority {QUEUE_PRIORITY.value}"
 
 SCAN_NODES = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan"}
@@ -82,6 +89,8 @@ class Scenario:
     persona: str
     url: str
     target: int | None  # its p95 must stay within this many times the persona's floor p95
+    # Around each request, untimed: what the scenario needs set up first and put back after.
+    around: Callable[[], AbstractContextManager] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -203,11 +212,26 @@ def build_scenarios(data: Dataset, *, per_page: int) -> list[Scenario]:
             else:
                 scenarios.append(Scenario(name, persona, my + query, target))
     scenarios += [Scenario(REQUEST_PAGE, persona, detail, 3) for persona in readers]
+    changed = partial(conversation_changed, data.long_thread.pk)
+    scenarios += [Scenario(CHANGED_PAGE, persona, detail, None, changed) for persona in readers if persona != "contact"]
     if data.short_thread is not None:
         short = reverse("tickets:detail", args=[data.short_thread.pk])
         scenarios.append(Scenario(SHORT_PAGE, "customer", short, None))
     scenarios.append(Scenario(QUEUE, "agent", f"{reverse('workflow:queue')}?priority={QUEUE_PRIORITY.value}", None))
     return scenarios
+
+
+@contextmanager
+def conversation_changed(ticket_id: int) -> Iterator[None]:
+    """The request as on the first view after a new message: its conversation has a new thread_version, so its kept
+    copy is not found and it is read and written again. The version is put back after, so that the other
+    scenarios, interleaved with this one, still find the copy kept for them."""
+    version = Ticket.objects.values_list("thread_version", flat=True).get(pk=ticket_id)
+    thread_changed(ticket_id)
+    try:
+        yield
+    finally:
+        Ticket.objects.filter(pk=ticket_id).update(thread_version=version)
 
 
 def select(scenarios: list[Scenario], only: str) -> list[Scenario]:
@@ -249,12 +273,15 @@ class Browsers:
             self.clients[persona].force_login(user)
         self.requests = 0
 
-    def get(self, scenario: Scenario, *, timings: list[float] | None = None):
+    def get(self, scenario: Scenario, *, timings: list[float] | None = None, captured: list[str] | None = None):
+        """One request of the scenario; its time appended to `timings`, its queries' SQL to `captured`."""
         client = self.clients[scenario.persona]
         try:
-            start = perf_counter()
-            response = client.get(scenario.url)
-            elapsed = perf_counter() - start
+            with scenario.around() if scenario.around else nullcontext():
+                with CaptureQueriesContext(connection) if captured is not None else nullcontext() as queries:
+                    start = perf_counter()
+                    response = client.get(scenario.url)
+                    elapsed = perf_counter() - start
         except Exception as error:
             raise BenchError(f"{scenario.name} as {scenario.persona} ({scenario.url}) raised {error!r}") from error
         self.requests += 1
@@ -264,13 +291,15 @@ class Browsers:
             )
         if timings is not None:
             timings.append(elapsed * 1000)
+        if captured is not None:
+            captured += [query["sql"] for query in queries.captured_queries]
         return response
 
     def capture(self, scenario: Scenario) -> list[str]:
-        """The SQL of one more request of the scenario."""
-        with CaptureQueriesContext(connection) as captured:
-            self.get(scenario)
-        return [query["sql"] for query in captured.captured_queries]
+        """The SQL of one more request of the scenario (not of what is set up around it)."""
+        captured: list[str] = []
+        self.get(scenario, captured=captured)
+        return captured
 
     def sign_out(self) -> None:
         for client in self.clients.values():
@@ -440,9 +469,19 @@ def header(data: Dataset, *, warmup: int, iterations: int, per_page: int, starte
         f"{data.short_thread.replies.count():,} replies, no chat"
         if data.short_thread
         else "Shortest thread: the customer has no request without a chat",
+        f"Cache: {cache_in_use()}; a request page keeps its conversation there for "
+        f"{settings.THREAD_CACHE_SECONDS} s at most (THREAD_CACHE_SECONDS)",
         f"Method: in-process Django test client (middleware, sessions, auth, templates), DEBUG off, page size "
         f"{per_page}; {warmup} warm-up then {iterations} timed rounds, each requesting every scenario once",
     ]
+
+
+def cache_in_use() -> str:
+    backend = settings.CACHES["default"]["BACKEND"]
+    if "Redis" in backend:
+        where = urlsplit(settings.REDIS_URL)
+        return f"Redis ({where.hostname}:{where.port or 6379}{where.path})"  # not the password, if any
+    return f"this process's memory ({backend.rsplit('.', 1)[-1]}; set REDIS_URL to measure with Redis)"
 
 
 def table(report: Report) -> list[str]:

@@ -147,6 +147,10 @@ class Ticket(models.Model):
     next_automation_at = models.DateTimeField(_("next automation at"), null=True, blank=True)
     # The new-request form's own token (tickets.forms.SubmittedOnceForm): the same form sent twice opens one request.
     submission = models.CharField(_("submission"), max_length=32, blank=True, default="", db_default="", editable=False)
+    # Drawn anew, in the same transaction, by every change to the conversation (a message, a file, a chat): part of
+    # the key of the conversation kept in the cache (tickets.thread), which alone writes it. Random rather than
+    # counted, so that a database restored from a backup never meets a conversation written after the backup.
+    thread_version = models.BigIntegerField(_("thread version"), default=0, db_default=0, editable=False)
 
     objects = TicketQuerySet.as_manager()
 
@@ -185,6 +189,13 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A request read before a message was added must not write its older thread_version back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            fields = self._meta.concrete_fields
+            kwargs["update_fields"] = [f.name for f in fields if not f.primary_key and f.name != "thread_version"]
+        super().save(*args, **kwargs)
 
     @property
     def is_solved(self) -> bool:

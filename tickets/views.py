@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +21,8 @@ from tickets.files import DOWNLOAD, shows_inline, sniff
 from tickets.filters import RequestFilter
 from tickets.forms import NewRequestForm, ReplyForm
 from tickets.listing import render_listing
-from tickets.models import Attachment, Chat, ChatMessage, Ticket
+from tickets.models import Ticket
+from tickets.thread import conversation
 from workflow import actions
 from workflow.forms import AgentReplyForm
 from workflow.models import PRIORITY_MEANINGS, STATUS_EXPLANATIONS
@@ -98,56 +98,11 @@ def mark_solved(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status: int = 200) -> HttpResponse:
-    # Each reply says whether it has files, and the first whether the request has chats: most requests have
-    # neither, and then the page asks for neither.
-    replies = ticket.replies.select_related("author").annotate(
-        has_files=Exists(Attachment.objects.filter(reply=OuterRef("pk"))),
-        # Names this request, not the row: asked once, from the chats' index (correlated, PostgreSQL may hash
-        # every chat there is instead).
-        has_chats=Exists(Chat.objects.filter(ticket_id=ticket.pk)),
-    )
-    if not request.user.is_staff:
-        replies = replies.filter(is_public=True)
-    # A long thread opens on its latest replies (and the chats among them); the rest is one link away. Every
-    # message costs the page the same to render, so a request with hundreds of them would otherwise be slow to
-    # open for everyone, every time.
-    hidden = 0
-    if request.GET.get("thread") != "all":
-        # The latest replies and, on each, how many there are in all: one query, not a count and then a list. The
-        # count names no column of the outer rows, so PostgreSQL runs it once, from the index, before the page.
-        total = replies.order_by().values("ticket").annotate(total=Count("pk")).values("total")
-        latest = replies.annotate(thread_total=Subquery(total)).order_by("-created_at", "-pk")
-        replies = list(latest[: settings.THREAD_LATEST])[::-1]
-        hidden = replies[0].thread_total - len(replies) if replies else 0
-    else:
-        replies = list(replies)
-    with_files = [reply for reply in replies if reply.has_files]
-    if with_files:
-        prefetch_related_objects(
-            with_files, Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="files")
-        )
-    for reply in replies:
-        if not reply.has_files:
-            reply.files = []  # (set after the prefetch, which skips any reply that has the attribute already)
-    chats = []
-    if not replies or replies[0].has_chats:
-        chats = ticket.chats.all()
-        if hidden:
-            chats = chats.filter(started_at__gte=replies[0].created_at)
-        chats = list(chats)
-        _attach_lines(chats)
-    # The thread, oldest first: replies and chat transcripts in the order they happened.
-    thread = sorted(
-        [
-            *(("reply", reply, reply.created_at) for reply in replies),
-            *(("chat", chat, chat.started_at) for chat in chats),
-        ],
-        key=lambda entry: entry[2],
-    )
+    thread = conversation(ticket, agents=request.user.is_staff, whole=request.GET.get("thread") == "all")
     context = {
         "ticket": ticket,
-        "thread": thread,
-        "hidden_replies": hidden,
+        "thread": thread.html,
+        "hidden_replies": thread.hidden,
         "form": form,
         "status_explanation": STATUS_EXPLANATIONS[ticket.status],
         "priority_meaning": PRIORITY_MEANINGS[ticket.priority],
@@ -157,17 +112,6 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
     if request.user.is_staff:
         context.update(agent_context(ticket))
     return render(request, "tickets/request_detail.html", context, status=status)
-
-
-def _attach_lines(chats: list[Chat]) -> None:
-    """Each chat's messages, oldest first, with their authors (`chat.lines`): one query for all the chats."""
-    lines = {chat.pk: [] for chat in chats}
-    if lines:
-        messages = ChatMessage.objects.filter(chat_id__in=lines).select_related("author")
-        for message in messages.order_by("pk"):
-            lines[message.chat_id].append(message)
-    for chat in chats:
-        chat.lines = lines[chat.pk]
 
 
 def _merged_into_visible(request: HttpRequest, ticket: Ticket) -> bool:

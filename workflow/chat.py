@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from tickets.models import Channel, Chat, ChatMessage, Ticket
+from tickets.thread import thread_changed
 from workflow import actions
 from workflow.actions import ActionRefused
 from workflow.models import Status
@@ -119,9 +120,14 @@ def seen_by_customer(chat: Chat, at: datetime | None = None) -> None:
 def disconnect_idle(*, now: datetime | None = None) -> int:
     """Mark chats whose customer has gone (no news for DISCONNECT_AFTER) as disconnected. Idempotent."""
     now = now or timezone.now()
-    return Chat.objects.filter(
+    idle = Chat.objects.filter(
         state__in=[Chat.State.WAITING, Chat.State.ACTIVE], customer_seen_at__lt=now - DISCONNECT_AFTER
-    ).update(state=Chat.State.DISCONNECTED, ended_at=now)
+    )
+    with transaction.atomic():
+        found = dict(idle.select_for_update().values_list("pk", "ticket_id"))
+        Chat.objects.filter(pk__in=found).update(state=Chat.State.DISCONNECTED, ended_at=now)
+        thread_changed(*found.values())  # an update sends no signal: the requests' pages show the new state
+    return len(found)
 
 
 def _clean(body: str) -> str:

@@ -216,7 +216,7 @@ TEMPLATES = [
 ]
 
 # Form widgets render with the project's templates too (the priority choice shows each priority's meaning); the
-# label and the plain inputs are written in Python, as Django's templates would (portal/forms_renderer.py).
+# label and Django's common widgets are written in Python, as Django's templates would (portal/forms_renderer.py).
 FORM_RENDERER = "portal.forms_renderer.PortalFormRenderer"
 
 # --- Data -------------------------------------------------------------------------------------------------
@@ -443,6 +443,9 @@ LIST_COUNT_LIMIT = _int("LIST_COUNT_LIMIT", 10_000, minimum=1)
 SEARCH_COUNT_LIMIT = _int("SEARCH_COUNT_LIMIT", 100, minimum=1)
 # A request's page shows this many of the latest replies; earlier ones are behind "Show the whole conversation".
 THREAD_LATEST = _int("THREAD_LATEST", 20, minimum=1)
+# A request's conversation, as its page writes it, is kept in the cache this long at most (tickets.thread); any
+# change to it is seen at once all the same. 0 keeps none.
+THREAD_CACHE_SECONDS = _int("THREAD_CACHE_SECONDS", 3600, minimum=0)
 
 # Logs go to standard error, one JSON object per line (portal/logs.py), each with the id of the request it was
 # written for (portal/request_id.py); LOG_FORMAT=text writes the same as plain lines, for reading in a terminal.

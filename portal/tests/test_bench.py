@@ -177,8 +177,14 @@ def test_a_run_on_seeded_data_reports_every_scenario(on_postgres, tmp_path, sett
         expected += [(name, persona) for persona in bench.CUSTOMERS]
     expected += [(deep[persona], persona) for persona in bench.CUSTOMERS]
     expected += [(bench.QUEUE, "agent"), (bench.SHORT_PAGE, "customer")]
+    expected += [(bench.CHANGED_PAGE, "customer"), (bench.CHANGED_PAGE, "agent")]
     assert set(expected) <= set(by_scenario)
-    assert by_scenario[(bench.SHORT_PAGE, "customer")]["target"] == "-"  # for comparison only
+    for comparison in [(bench.SHORT_PAGE, "customer"), (bench.CHANGED_PAGE, "customer"), (bench.CHANGED_PAGE, "agent")]:
+        assert by_scenario[comparison]["target"] == "-"  # for comparison only
+    # The just-changed page reads the conversation again (the replies among its queries); the kept one does not.
+    assert int(by_scenario[(bench.CHANGED_PAGE, "customer")]["queries"]) > int(
+        by_scenario[(bench.REQUEST_PAGE, "customer")]["queries"]
+    )
 
     for row in rows:
         p50, p95, ratio = float(row["p50 ms"]), float(row["p95 ms"]), float(row["×floor"])
@@ -197,5 +203,6 @@ def test_a_run_on_seeded_data_reports_every_scenario(on_postgres, tmp_path, sett
     requests = int(re.search(r"Responses: ([\d,]+) requests, every one 200\.", text)[1].replace(",", ""))
     assert requests >= (1 + 5) * len(rows)
     assert re.search(r"Machine: \d+ cores", text)
+    assert re.search(r"Cache: .+ keeps its conversation there for \d+ s", text)
     assert "PostgreSQL 1" in text
     assert "Execution Time" in text  # the full plans are in the file

@@ -117,7 +117,8 @@ def thread_entries(thread: Iterable[tuple[str, object, datetime]]) -> SafeString
     shows. The markup is the one the template wrote (tickets/tests/test_thread_entries.py)."""
     written = [_chat_entry(item) if kind == "chat" else _reply_entry(item) for kind, item, _when in thread]
     if not written:
-        return SafeString(f'\n      <li class="empty-state">{escape(gettext("No messages yet."))}</li>\n      ')
+        empty = escape(gettext("No messages yet."))
+        return SafeString(f'\n      <li class="empty-state">{empty}</li>\n      ')
     return SafeString("".join(f"\n      {entry}\n      " for entry in written))
 
 
@@ -128,7 +129,9 @@ def _person(person) -> str:
 def _chat_entry(chat) -> str:
     link = ""
     if chat.is_open:
-        link = f'<a href="{escape(reverse("tickets:chat", args=[chat.pk]))}">{escape(gettext("Open the chat"))}</a>'
+        text = escape(gettext("Open the chat"))
+        link = f'<a href="{escape(reverse("tickets:chat", args=[chat.pk]))}">{text}</a>'
+    transcript, heading = escape(gettext("Chat transcript")), escape(gettext("Chat"))
     lines = "".join(
         f"\n            <li><strong>{_person(message.author)}</strong> "
         f"<time>{dateformat.time_format(timezone.localtime(message.created_at), 'H:i')}</time>: "
@@ -137,8 +140,8 @@ def _chat_entry(chat) -> str:
     )
     return (
         f'\n      <li id="chat-{chat.pk}" class="reply">\n'
-        f'        <section class="chat-block" aria-label="{escape(gettext("Chat transcript"))}">\n'
-        f"          <strong>{escape(gettext('Chat'))}</strong> · {escape(chat.get_state_display())} · "
+        f'        <section class="chat-block" aria-label="{transcript}">\n'
+        f"          <strong>{heading}</strong> · {escape(chat.get_state_display())} · "
         f"{exact_time(chat.started_at)}\n"
         f"          {link}\n"
         f"          <ol>\n            {lines}\n          </ol>\n"
@@ -150,20 +153,24 @@ def _chat_entry(chat) -> str:
 def _reply_entry(reply) -> str:
     support = escape(gettext("Support"))
     if reply.author is None:
+        automatic = escape(gettext("Automatic"))
         author = (
-            f'\n            <strong>{support}</strong> <span class="badge role-agent">'
-            f"{escape(gettext('Automatic'))}</span>\n            "
+            f'\n            <strong>{support}</strong> <span class="badge role-agent">{automatic}</span>\n            '
         )
     else:
         badge = f'<span class="badge role-agent">{support}</span>' if reply.author.is_staff else ""
         author = f"\n            <strong>{_person(reply.author)}</strong>\n            {badge}\n            "
-    note = "" if reply.is_public else f'<span class="badge internal">{escape(gettext("Internal note"))}</span>'
+    note = ""
+    if not reply.is_public:
+        internal = escape(gettext("Internal note"))
+        note = f'<span class="badge internal">{internal}</span>'
     files = ""
     if reply.files:
         head, tail = _url_parts("tickets:attachment")
+        attachments_label = escape(gettext("Attachments"))
         items = "".join(f"\n            <li>{_file(file, head, tail)}</li>\n            " for file in reply.files)
         files = (
-            f'\n          <ul class="attachments" aria-label="{escape(gettext("Attachments"))}">\n'
+            f'\n          <ul class="attachments" aria-label="{attachments_label}">\n'
             f"            {items}\n          </ul>\n          "
         )
     return (
