@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, InvalidPage, Page, Paginator
+from django.db.models import Count, Window
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import cached_property
+
+MAX_OFFSET = 2**31
 
 
 class CappedPaginator(Paginator):
@@ -18,10 +21,13 @@ class CappedPaginator(Paginator):
     one row more than it shows, to know whether another page follows).
     """
 
-    def __init__(self, object_list, per_page: int, *, cap: int, count_in_order: bool = False) -> None:
+    def __init__(
+        self, object_list, per_page: int, *, cap: int, count_in_order: bool = False, count_with_rows: bool = False
+    ) -> None:
         super().__init__(object_list, per_page)
         self.cap = cap
         self.count_in_order = count_in_order
+        self.count_with_rows = count_with_rows
 
     @cached_property
     def count(self) -> int:
@@ -41,9 +47,15 @@ class CappedPaginator(Paginator):
             raise InvalidPage("That page number is not an integer") from None
         if number < 1:
             raise EmptyPage("That page number is less than 1")
+        if (number - 1) * self.per_page > MAX_OFFSET:
+            raise EmptyPage("That page contains no results")  # past any list; the database could not even say so
         return number
 
     def page(self, number) -> Page:
+        if self.count_with_rows and "count" not in self.__dict__:
+            page = self._page_with_count(number)
+            if page is not None:
+                return page
         if not self.is_capped:
             return super().page(number)
         number = self.validate_number(number)
@@ -52,6 +64,27 @@ class CappedPaginator(Paginator):
         if not rows:
             raise EmptyPage("That page contains no results")
         return CappedPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
+
+    def _page_with_count(self, number) -> Page | None:
+        """The page's rows and, on each, how many rows the list has in all: one query instead of a count and then
+        the page, for a list whose rows are read whole to be sorted anyway (a customer's own and copied requests lie
+        scattered across the table: counting them read every one of them a second time). None when the page has no
+        rows (past the end, or an empty list) or the number names none: then the count decides what to answer."""
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            return None
+        bottom = (number - 1) * self.per_page
+        if not 0 <= bottom <= MAX_OFFSET:
+            return None  # no page, or one past any list (its offset would overflow the database's integers)
+        rows = list(self.object_list.annotate(list_total=Window(Count("pk")))[bottom : bottom + self.per_page])
+        if not rows:
+            return None
+        total = rows[0].list_total
+        self.__dict__["count"] = min(total, self.cap + 1)  # what `count` would have said, cap included
+        if self.is_capped:
+            return CappedPage(rows, number, self, has_more=bottom + len(rows) < total)
+        return self._get_page(rows, number, self)
 
 
 class CappedPage(Page):
@@ -66,9 +99,12 @@ class CappedPage(Page):
         return self.start_index() + len(self.object_list) - 1
 
 
-def render_listing(request: HttpRequest, template: str, filterset, **context) -> HttpResponse:
+def render_listing(
+    request: HttpRequest, template: str, filterset, *, read_whole: bool = False, **context
+) -> HttpResponse:
     """Invalid filters are a 400 with the form's errors; a page that does not exist is a 404. The page links
-    keep every filter, so any view of the list can be bookmarked."""
+    keep every filter, so any view of the list can be bookmarked. `read_whole`: the list's rows are all read to
+    sort them (no index gives its order), so its page counts them as it goes, unless it is a search."""
     context.update(filterset=filterset, page=None)
     if not filterset.is_valid():
         return render(request, template, context, status=400)
@@ -77,7 +113,13 @@ def render_listing(request: HttpRequest, template: str, filterset, **context) ->
     # A search counts along the list's sort index, as its page is read: the first matches come early for a
     # common word, and a rare one is answered from the search index whatever the order. A plain list counts
     # without an order, from whichever index decides its filters.
-    paginator = CappedPaginator(filterset.qs, settings.REQUESTS_PER_PAGE, cap=cap, count_in_order=searching)
+    paginator = CappedPaginator(
+        filterset.qs,
+        settings.REQUESTS_PER_PAGE,
+        cap=cap,
+        count_in_order=searching,
+        count_with_rows=read_whole and not searching,
+    )
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage:

@@ -55,6 +55,8 @@ def test_beyond_the_limit_it_says_more_than_and_pages_on_to_the_last_row(seven, 
     assert len(listed(client.get(MY_REQUESTS, {"page": 4}))) == 1
     assert client.get(MY_REQUESTS, {"page": 5}).status_code == 404
     assert client.get(MY_REQUESTS, {"page": 0}).status_code == 404
+    assert client.get(MY_REQUESTS, {"page": 10**30}).status_code == 404  # past any list, not a database error
+    assert client_for(cast.agent).get(QUEUE, {"page": 10**30}).status_code == 404
 
 
 def test_search_has_its_own_limit(seven, cast, client_for):
@@ -78,3 +80,52 @@ def test_a_capped_page_costs_the_same_queries_as_a_counted_one(seven, cast, clie
         return len(captured)
 
     assert queries(4) == queries(100)
+
+
+@pytest.mark.parametrize("cap", [3, 6, 7, 100])
+def test_a_page_that_counts_as_it_reads_answers_as_a_count_first_would(seven, cap):
+    from django.core.paginator import InvalidPage
+
+    from tickets.listing import CappedPaginator
+    from tickets.models import Ticket
+
+    rows = Ticket.objects.order_by("-created_at", "-pk")
+
+    def answer(paginator, number):
+        try:
+            page = paginator.page(number)
+        except InvalidPage as refusal:
+            return type(refusal)
+        return (
+            [ticket.pk for ticket in page.object_list],
+            paginator.count,
+            paginator.is_capped,
+            page.has_next(),
+            page.start_index(),
+            page.end_index(),
+            None if paginator.is_capped else paginator.num_pages,
+        )
+
+    for number in [1, 2, 3, 4, 5, 0, -1, "x", "2", 10**30]:
+        counted_first = CappedPaginator(rows, 2, cap=cap)
+        counted_with_rows = CappedPaginator(rows, 2, cap=cap, count_with_rows=True)
+        assert answer(counted_with_rows, number) == answer(counted_first, number), number
+
+
+def test_a_customer_without_a_grant_gets_the_page_and_its_count_in_one_query(seven, cast, client_for):
+    client = client_for(cast.requester)
+    client.get(MY_REQUESTS)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(MY_REQUESTS, {"page": 2}).content.decode()
+    assert not [query for query in queries if "COUNT(*)" in query["sql"]]
+    assert "More than 4 requests" in html and 'rel="next"' in html
+    with CaptureQueriesContext(connection) as queries:
+        client_for(cast.contact).get(MY_REQUESTS)  # a grant: a whole organisation, counted up to the limit first
+    assert [query for query in queries if "COUNT(*)" in query["sql"]]
+
+
+def test_an_empty_list_still_says_so(cast, client_for):
+    response = client_for(cast.bystander).get(MY_REQUESTS)
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 0
+    assert client_for(cast.bystander).get(MY_REQUESTS, {"page": 2}).status_code == 404
