@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 
 from django import template
 from django.template.defaultfilters import filesizeformat, linebreaksbr
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import dateformat, formats, timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
@@ -27,7 +28,12 @@ def days_ago(moment: datetime | None) -> str:
 
 
 def _days_ago(local: datetime, today) -> str:
-    days = (today - local.date()).days
+    return _days_ago_text((today - local.date()).days, translation.get_language())
+
+
+@lru_cache(maxsize=4096)
+def _days_ago_text(days: int, language: str | None) -> str:
+    # Kept per language (the active one, passed for the memo's key): ngettext costs more than the rest of a row.
     if days <= 0:
         return gettext("today")
     # Below a thousand no language groups digits; the formatter is the costly part of a list row.

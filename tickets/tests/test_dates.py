@@ -56,3 +56,28 @@ def test_exact_time_is_the_two_date_filters_in_a_time_element(language):
 
 def test_exact_time_of_nothing_is_an_empty_time_element():
     assert Template("{% load portal %}{% exact_time None %}").render(Context()) == '<time datetime=""></time>'
+
+
+def test_the_kept_texts_follow_the_time_zone_and_the_language():
+    # The same instant is equal in every zone; its text is not. Each call right after the other, so a text kept
+    # for one would be given for the next.
+    instant = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    texts = set()
+    for zone in ("UTC", "Asia/Tokyo", "America/Mexico_City"):
+        for language in ("en", "de"):
+            local = timezone.localtime(instant, zoneinfo.ZoneInfo(zone))
+            with translation.override(language):
+                text = format_datetime(local)
+                assert text == formats.date_format(local, "DATETIME_FORMAT")
+            texts.add(text)
+    assert len(texts) == 6
+
+
+def test_days_ago_follows_the_language():
+    moment = timezone.now() - timedelta(days=3)
+    with translation.override("en"):
+        english = Template("{% load portal %}{{ moment|days_ago }}").render(Context({"moment": moment}))
+    with translation.override("de"):
+        german = Template("{% load portal %}{{ moment|days_ago }}").render(Context({"moment": moment}))
+    assert english == "3 days ago"
+    assert german != english and "3" in german
