@@ -470,7 +470,7 @@ def header(data: Dataset, *, warmup: int, iterations: int, per_page: int, starte
         if data.short_thread
         else "Shortest thread: the customer has no request without a chat",
         f"Cache: {cache_in_use()}; a request page keeps its conversation there for "
-        f"{settings.THREAD_CACHE_SECONDS} s at most (THREAD_CACHE_SECONDS)",
+        f"{settings.REQUEST_PAGE_CACHE_SECONDS} s at most (REQUEST_PAGE_CACHE_SECONDS)",
         f"Method: in-process Django test client (middleware, sessions, auth, templates), DEBUG off, page size "
         f"{per_page}; {warmup} warm-up then {iterations} timed rounds, each requesting every scenario once",
     ]

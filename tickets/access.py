@@ -30,8 +30,9 @@ def _as_id(value: int | str) -> int:
 def get_ticket_for(user, pk: int | str) -> Ticket:
     """The request `pk` if `user` may see it, with its people and CCs (`cc_list`) loaded; otherwise 404, the same
     answer as for an id that does not exist."""
+    people = ("requester", "organisation", "assignee") if user.is_staff else ("requester", "organisation")
     try:
-        ticket = Ticket.objects.select_related("requester", "organisation", "assignee").get(pk=_as_id(pk))
+        ticket = Ticket.objects.select_related(*people).get(pk=_as_id(pk))
     except Ticket.DoesNotExist:
         raise Http404("No such request.") from None
     ticket.cc_list = list(ticket.ccs.all())

@@ -1,17 +1,18 @@
-"""A request's conversation as its page shows it: read, written once, and kept in the cache until it changes.
+"""What every reader of a request's page shares, written once and kept in the cache until it changes.
 
 The conversation is most of what a request page costs: the latest replies with their authors and files, the chats
 among them, and the Markdown of each message. Everyone on the same side sees the same conversation (customers the
 public messages, agents all of them), so it is written once and kept:
 
-- under the request's id, creation time and `thread_version`, which every change to a message, a file or a chat
-  draws anew in the same transaction (the signals below, and `thread_changed` where a queryset update bypasses
-  them): a page never shows a conversation older than the request it read;
+- under the request's id, creation time and `thread_version`, which every change to a message, a file, a chat or
+  the request's history draws anew in the same transaction (the signals below, and `thread_changed` where a
+  queryset update bypasses them): a page never shows a conversation older than the request it read;
 - for one side, language, time zone and length (latest or whole), and for the code that writes it (a hash of it);
-- with the people-version it was written under: a change to anyone's name, email or role moves the people-version
-  once the change is committed, and a conversation written under another one is written again.
+- with the people-version it was written under: a change to anyone's name, email, role or active state, and a new
+  agent, move the people-version once committed, and what was written under another one is written again.
 
-A conversation is kept for THREAD_CACHE_SECONDS at most; 0 keeps none.
+Agents' pages keep their panel the same way (workflow.views.agent_panel), through `kept`.
+Nothing is kept longer than REQUEST_PAGE_CACHE_SECONDS; 0 keeps nothing.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache as shared_cache
@@ -34,11 +37,12 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
 from accounts.models import User
-from tickets.models import Attachment, Chat, ChatMessage, Reply, Ticket
+from tickets.models import Attachment, Chat, ChatMessage, Reply, Ticket, TicketEvent
 
-PEOPLE_VERSION = "thread:people-version"
-# What a person's part of a conversation shows: a change to any other field (a sign-in, a language) keeps it.
-SHOWN_OF_A_PERSON = {"full_name", "email", "is_staff"}
+PEOPLE_VERSION = "kept:people-version"
+# What a person's part of a page shows (a name, a badge, an assignee to choose): a change to any other field (a
+# sign-in, a language) keeps what was written.
+SHOWN_OF_A_PERSON = {"full_name", "email", "is_staff", "is_active"}
 # What a chat's part shows besides its messages; the customer's "last seen" changes every few seconds.
 SHOWN_OF_A_CHAT = {"state", "started_at"}
 
@@ -54,24 +58,42 @@ class Conversation:
 def conversation(ticket: Ticket, *, agents: bool, whole: bool) -> Conversation:
     """The conversation of `ticket` for agents (every message) or customers (the public ones), the latest
     THREAD_LATEST replies with the chats among them unless `whole`."""
-    if settings.THREAD_CACHE_SECONDS <= 0:
-        return _written(ticket, agents=agents, whole=whole)
-    key = _key(ticket, agents=agents, whole=whole)
+    side = "agents" if agents else "customers"
+    length = "whole" if whole else f"latest-{settings.THREAD_LATEST}"
+    key = page_key("thread", ticket, side, length, code=THREAD_CODE)
+    html, hidden = kept(key, lambda: _written(ticket, agents=agents, whole=whole))
+    return Conversation(SafeString(html), hidden)
+
+
+def kept(key: str, write: Callable[[], Any]) -> Any:
+    """What `write()` answers, kept under `key` with the people-version it was written under."""
+    if settings.REQUEST_PAGE_CACHE_SECONDS <= 0:
+        return write()
     found = shared_cache.get_many([key, PEOPLE_VERSION])
     people = found.get(PEOPLE_VERSION)
     if people is None:
         shared_cache.add(PEOPLE_VERSION, time.time_ns(), None)
         people = shared_cache.get(PEOPLE_VERSION)
-    kept = found.get(key)
-    if kept is not None and kept[0] == people:
-        return Conversation(SafeString(kept[1]), kept[2])
-    written = _written(ticket, agents=agents, whole=whole)
-    shared_cache.set(key, (people, str(written.html), written.hidden), settings.THREAD_CACHE_SECONDS)
+    if key in found and found[key][0] == people:
+        return found[key][1]
+    written = write()
+    shared_cache.set(key, (people, written), settings.REQUEST_PAGE_CACHE_SECONDS)
     return written
 
 
+def page_key(part: str, ticket: Ticket, *details: object, code: tuple[str, ...]) -> str:
+    """The key of one part of `ticket`'s page: the request as it was read (its creation time too: a database
+    loaded anew starts its ids and versions where an earlier one did), the viewer's language and time zone, the
+    code that writes the part, and `details`."""
+    zone = timezone.get_current_timezone_name()
+    language = translation.get_language()
+    created = ticket.created_at.timestamp()
+    where = ":".join(str(detail) for detail in details)
+    return f"{part}:{code_version(code)}:{ticket.pk}:{created}:{ticket.thread_version}:{language}:{zone}:{where}"
+
+
 def thread_changed(*ticket_ids: int) -> None:
-    """A new thread_version for these requests: their kept conversations are written again on the next view."""
+    """A new thread_version for these requests: what is kept of their pages is written again on the next view."""
     _changed(Ticket.objects.filter(pk__in=ticket_ids))
 
 
@@ -79,28 +101,25 @@ def _changed(tickets) -> None:
     tickets.update(thread_version=secrets.randbits(63))
 
 
-def _key(ticket: Ticket, *, agents: bool, whole: bool) -> str:
-    side = "agents" if agents else "customers"
-    length = "whole" if whole else f"latest-{settings.THREAD_LATEST}"
-    zone = timezone.get_current_timezone_name()
-    language = translation.get_language()
-    # The creation time too: a database loaded anew (a fresh demo, a benchmark's data) starts its ids and versions
-    # where an earlier one did.
-    created = ticket.created_at.timestamp()
-    return f"thread:{_code_version()}:{ticket.pk}:{created}:{ticket.thread_version}:{side}:{length}:{language}:{zone}"
+# The files whose code writes the conversation, from the project's root.
+THREAD_CODE = (
+    "tickets/thread.py",
+    "tickets/templatetags/portal.py",
+    "tickets/markdown.py",
+    "tickets/dates.py",
+)
 
 
 @cache
-def _code_version() -> str:
-    """A hash of the code that writes a conversation: a new release never reads what an older one wrote."""
-    here = Path(__file__).parent
+def code_version(paths: tuple[str, ...]) -> str:
+    """A hash of the code that writes a part: a new release never reads what an older one wrote."""
     digest = hashlib.sha256()
-    for name in ("thread.py", "templatetags/portal.py", "markdown.py", "dates.py"):
-        digest.update((here / name).read_bytes())
+    for path in paths:
+        digest.update((Path(settings.BASE_DIR) / path).read_bytes())
     return digest.hexdigest()[:12]
 
 
-def _written(ticket: Ticket, *, agents: bool, whole: bool) -> Conversation:
+def _written(ticket: Ticket, *, agents: bool, whole: bool) -> tuple[str, int]:
     # Each reply says whether it has files, and the first whether the request has chats: most requests have
     # neither, and then the page asks for neither.
     replies = ticket.replies.select_related("author").annotate(
@@ -147,7 +166,7 @@ def _written(ticket: Ticket, *, agents: bool, whole: bool) -> Conversation:
         ],
         key=lambda entry: entry[2],
     )
-    return Conversation(_ENTRIES.render(Context({"thread": thread})), hidden)
+    return str(_ENTRIES.render(Context({"thread": thread}))), hidden
 
 
 def _attach_lines(chats: list[Chat]) -> None:
@@ -185,10 +204,17 @@ def _chat_changed(sender, instance: Chat, update_fields=None, **kwargs) -> None:
     thread_changed(instance.ticket_id)
 
 
+@receiver(post_save, sender=TicketEvent, dispatch_uid="thread-event")
+def _event_recorded(sender, instance: TicketEvent, **kwargs) -> None:
+    thread_changed(instance.ticket_id)  # the history on an agent's page
+
+
 @receiver([post_save, post_delete], sender=User, dispatch_uid="thread-people")
 def _person_changed(sender, instance: User, update_fields=None, created=False, **kwargs) -> None:
-    if created or (update_fields is not None and not SHOWN_OF_A_PERSON & set(update_fields)):
-        return  # someone new has written nothing yet
+    if created and not instance.is_staff:
+        return  # a new customer has written nothing yet; a new agent is one more assignee to choose
+    if update_fields is not None and not SHOWN_OF_A_PERSON & set(update_fields):
+        return
     # After the commit: a page written between the change and its commit would otherwise keep the old name under
     # the new people-version.
     transaction.on_commit(lambda: shared_cache.set(PEOPLE_VERSION, time.time_ns(), None))

@@ -26,7 +26,7 @@ from tickets.thread import conversation
 from workflow import actions
 from workflow.forms import AgentReplyForm
 from workflow.models import PRIORITY_MEANINGS, STATUS_EXPLANATIONS
-from workflow.views import agent_context
+from workflow.views import agent_panel
 
 LIST_COLUMNS = ("id", "subject", "status", "priority", "created_at", "last_activity_at")
 
@@ -114,7 +114,7 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
         "can_mark_solved": ticket.requester_id == request.user.pk and not ticket.is_solved,
     }
     if request.user.is_staff:
-        context.update(agent_context(ticket))
+        context.update(agent_panel(request, ticket))
     return render(request, "tickets/request_detail.html", context, status=status)
 
 

@@ -7,19 +7,24 @@ request page, and nothing is changed.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets.access import get_ticket_for
 from tickets.listing import render_listing
 from tickets.models import EventKind, Ticket
+from tickets.thread import kept, page_key
 from workflow import actions
 from workflow.filters import QueueFilter
 from workflow.forms import AssignForm, MergeForm, PriorityForm, StatusForm, SubjectForm
@@ -149,12 +154,47 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
     return _apply(request, target, MergeForm(request.POST), change)
 
 
-def agent_context(ticket: Ticket) -> dict:
-    """What an agent's request page adds: the forms for each change, and the full event timeline."""
+def agent_panel(request: HttpRequest, ticket: Ticket) -> dict:
+    """What an agent's request page adds: the panel (the forms for each change and the request's history) and the
+    reason of the latest reclassification, for the details beside it.
+
+    The panel is the same for every agent, but for the forms' CSRF token: it is written once with a stand-in for
+    the token and kept (tickets.thread.kept), under everything of the request it shows (its fields, and its
+    thread_version, which every event draws anew) and the people-version (the assignees to choose); each page
+    then puts its own token in."""
+    fields = (ticket.version, ticket.status, ticket.priority, ticket.assignee_id, ticket.merged_into_id)
+    named = hashlib.sha256(f"{ticket.subject}\0{ticket.organisation.name}".encode()).hexdigest()[:16]
+    key = page_key("agent-panel", ticket, *fields, named, code=PANEL_CODE)
+    html, priority_reason = kept(key, lambda: _written_panel(ticket))
+    token = get_token(request)
+    return {"agent_panel": SafeString(html.replace(_TOKEN_STAND_IN, token)), "priority_reason": priority_reason}
+
+
+# Where a page's CSRF token goes in a kept panel: no token looks like it (tokens are letters and digits only).
+_TOKEN_STAND_IN = "-csrf-token-of-this-page-"
+# The files whose code writes the panel, from the project's root.
+PANEL_CODE = (
+    "workflow/views.py",
+    "workflow/forms.py",
+    "tickets/forms.py",
+    "templates/workflow/_agent_panel.html",
+    "templates/includes/_field.html",
+    "templates/tickets/widgets/_priority_select.html",
+    "portal/templatetags/fields.py",
+    "portal/forms_renderer.py",
+    "portal/widgets.py",
+    "tickets/templatetags/portal.py",
+    "tickets/dates.py",
+)
+
+
+def _written_panel(ticket: Ticket) -> tuple[str, str]:
     version = {"version": ticket.version}
     events = list(ticket.events.select_related("actor"))
     reclassifications = [event for event in events if event.kind == EventKind.PRIORITY]
-    return {
+    context = {
+        "ticket": ticket,
+        "csrf_token": _TOKEN_STAND_IN,
         # Several forms on one page: each gets its own ids, so every label names its own field.
         "status_form": StatusForm(initial={**version, "status": ticket.status}, auto_id="status_%s"),
         "priority_form": PriorityForm(initial={**version, "priority": ticket.priority}, auto_id="priority_%s"),
@@ -162,5 +202,6 @@ def agent_context(ticket: Ticket) -> dict:
         "merge_form": MergeForm(auto_id="merge_%s"),
         "subject_form": SubjectForm(initial={**version, "subject": ticket.subject}, auto_id="subject_%s"),
         "events": events,
-        "priority_reason": reclassifications[-1].reason if reclassifications else "",
     }
+    html = render_to_string("workflow/_agent_panel.html", context)
+    return str(html), reclassifications[-1].reason if reclassifications else ""

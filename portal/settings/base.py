@@ -445,7 +445,7 @@ SEARCH_COUNT_LIMIT = _int("SEARCH_COUNT_LIMIT", 100, minimum=1)
 THREAD_LATEST = _int("THREAD_LATEST", 20, minimum=1)
 # A request's conversation, as its page writes it, is kept in the cache this long at most (tickets.thread); any
 # change to it is seen at once all the same. 0 keeps none.
-THREAD_CACHE_SECONDS = _int("THREAD_CACHE_SECONDS", 3600, minimum=0)
+REQUEST_PAGE_CACHE_SECONDS = _int("REQUEST_PAGE_CACHE_SECONDS", 3600, minimum=0)
 
 # Logs go to standard error, one JSON object per line (portal/logs.py), each with the id of the request it was
 # written for (portal/request_id.py); LOG_FORMAT=text writes the same as plain lines, for reading in a terminal.

@@ -41,7 +41,7 @@ def test_a_second_view_is_served_from_the_cache(cast, client_for):
 
 
 def test_without_a_cache_every_view_reads_the_conversation(cast, client_for, settings):
-    settings.THREAD_CACHE_SECONDS = 0
+    settings.REQUEST_PAGE_CACHE_SECONDS = 0
     page(client_for, cast.requester, cast.ticket)
     assert reply_queries(client_for, cast.requester, cast.ticket) == 1
 
