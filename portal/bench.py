@@ -469,7 +469,7 @@ def header(data: Dataset, *, warmup: int, iterations: int, per_page: int, starte
         f"{data.short_thread.replies.count():,} replies, no chat"
         if data.short_thread
         else "Shortest thread: the customer has no request without a chat",
-        f"Cache: {cache_in_use()}; a request page keeps its conversation there for "
+        f"Cache: {cache_in_use()}; a request page keeps what its readers share there for "
         f"{settings.REQUEST_PAGE_CACHE_SECONDS} s at most (REQUEST_PAGE_CACHE_SECONDS)",
         f"Method: in-process Django test client (middleware, sessions, auth, templates), DEBUG off, page size "
         f"{per_page}; {warmup} warm-up then {iterations} timed rounds, each requesting every scenario once",

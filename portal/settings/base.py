@@ -443,8 +443,8 @@ LIST_COUNT_LIMIT = _int("LIST_COUNT_LIMIT", 10_000, minimum=1)
 SEARCH_COUNT_LIMIT = _int("SEARCH_COUNT_LIMIT", 100, minimum=1)
 # A request's page shows this many of the latest replies; earlier ones are behind "Show the whole conversation".
 THREAD_LATEST = _int("THREAD_LATEST", 20, minimum=1)
-# A request's conversation, as its page writes it, is kept in the cache this long at most (tickets.thread); any
-# change to it is seen at once all the same. 0 keeps none.
+# What every reader of a request's page shares (its conversation, an agent's panel) is kept in the cache this long
+# at most (tickets.thread); any change is seen at once all the same. 0 keeps nothing.
 REQUEST_PAGE_CACHE_SECONDS = _int("REQUEST_PAGE_CACHE_SECONDS", 3600, minimum=0)
 
 # Logs go to standard error, one JSON object per line (portal/logs.py), each with the id of the request it was

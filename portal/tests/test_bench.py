@@ -203,6 +203,6 @@ def test_a_run_on_seeded_data_reports_every_scenario(on_postgres, tmp_path, sett
     requests = int(re.search(r"Responses: ([\d,]+) requests, every one 200\.", text)[1].replace(",", ""))
     assert requests >= (1 + 5) * len(rows)
     assert re.search(r"Machine: \d+ cores", text)
-    assert re.search(r"Cache: .+ keeps its conversation there for \d+ s", text)
+    assert re.search(r"Cache: .+ keeps what its readers share there for \d+ s", text)
     assert "PostgreSQL 1" in text
     assert "Execution Time" in text  # the full plans are in the file
