@@ -14,8 +14,12 @@ from django.utils.translation import gettext, ngettext
 
 from tickets.dates import format_datetime
 from tickets.markdown import render_markdown
+from workflow.models import Status
 
 register = template.Library()
+
+# What get_status_display gives (it rebuilds this look-up on every call).
+STATUS_LABELS = dict(Status.choices)
 
 
 @register.filter
@@ -82,7 +86,8 @@ def request_rows(tickets: Iterable, **labels: str) -> SafeString:
     for ticket in tickets:
         if ticket.status not in badges:
             status = escape(ticket.status)
-            badges[ticket.status] = f'<span class="badge status-{status}">{escape(ticket.get_status_display())}</span>'
+            shown = escape(STATUS_LABELS.get(ticket.status, ticket.status))
+            badges[ticket.status] = f'<span class="badge status-{status}">{shown}</span>'
         link = f'<a href="{head}{ticket.pk}{tail}">{escape(ticket.subject)}</a>'
         created = _days_ago_time(ticket.created_at.astimezone(zone), today)
         last_activity = _days_ago_time(ticket.last_activity_at.astimezone(zone), today)
