@@ -28,15 +28,14 @@ def _as_id(value: int | str) -> int:
 
 
 def get_ticket_for(user, pk: int | str) -> Ticket:
-    """The request `pk` if `user` may see it, with its people and CCs (`cc_list`) loaded; otherwise 404, the same
-    answer as for an id that does not exist."""
+    """The request `pk` with its requester and organisation (and assignee, for agents) if `user` may see it;
+    otherwise 404, the same answer as for an id that does not exist."""
     people = ("requester", "organisation", "assignee") if user.is_staff else ("requester", "organisation")
     try:
         ticket = Ticket.objects.select_related(*people).get(pk=_as_id(pk))
     except Ticket.DoesNotExist:
         raise Http404("No such request.") from None
-    ticket.cc_list = list(ticket.ccs.all())
-    if not ticket.shown_to(user, ticket.cc_list):
+    if not ticket.shown_to(user):
         raise Http404("No such request.")
     return ticket
 

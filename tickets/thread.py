@@ -1,11 +1,12 @@
 """What every reader of a request's page shares, written once and kept in the cache until it changes.
 
 The conversation is most of what a request page costs: the latest replies with their authors and files, the chats
-among them, and the Markdown of each message. Everyone on the same side sees the same conversation (customers the
-public messages, agents all of them), so it is written once and kept:
+among them, and the Markdown of each message; the names of the people copied on the request come with it.
+Everyone on the same side sees the same conversation (customers the public messages, agents all of them), so it
+is written once and kept:
 
-- under the request's id, creation time and `thread_version`, which every change to a message, a file, a chat or
-  the request's history draws anew in the same transaction (the signals below, and `thread_changed` where a
+- under the request's id, creation time and `thread_version`, which every change to a message, a file, a chat, the
+  CCs or the request's history draws anew in the same transaction (the signals below, and `thread_changed` where a
   queryset update bypasses them): a page never shows a conversation older than the request it read;
 - for one side, language, time zone and length (latest or whole), and for the code that writes it (a hash of it);
 - with the people-version it was written under: a change to anyone's name, email, role or active state, and a new
@@ -30,7 +31,7 @@ from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.template import Context, Template
 from django.utils import timezone, translation
@@ -53,6 +54,7 @@ _ENTRIES = Template("{% load portal %}{% thread_entries thread %}")
 class Conversation:
     html: SafeString
     hidden: int  # earlier replies left out (the page links to the whole conversation)
+    ccs: tuple[str, ...]  # the names of the people copied on the request, as the page lists them
 
 
 def conversation(ticket: Ticket, *, agents: bool, whole: bool) -> Conversation:
@@ -61,8 +63,8 @@ def conversation(ticket: Ticket, *, agents: bool, whole: bool) -> Conversation:
     side = "agents" if agents else "customers"
     length = "whole" if whole else f"latest-{settings.THREAD_LATEST}"
     key = page_key("thread", ticket, side, length, code=THREAD_CODE)
-    html, hidden = kept(key, lambda: _written(ticket, agents=agents, whole=whole))
-    return Conversation(SafeString(html), hidden)
+    html, hidden, ccs = kept(key, lambda: _written(ticket, agents=agents, whole=whole))
+    return Conversation(SafeString(html), hidden, ccs)
 
 
 def kept(key: str, write: Callable[[], Any]) -> Any:
@@ -119,7 +121,7 @@ def code_version(paths: tuple[str, ...]) -> str:
     return digest.hexdigest()[:12]
 
 
-def _written(ticket: Ticket, *, agents: bool, whole: bool) -> tuple[str, int]:
+def _written(ticket: Ticket, *, agents: bool, whole: bool) -> tuple[str, int, tuple[str, ...]]:
     # Each reply says whether it has files, and the first whether the request has chats: most requests have
     # neither, and then the page asks for neither.
     replies = ticket.replies.select_related("author").annotate(
@@ -166,7 +168,8 @@ def _written(ticket: Ticket, *, agents: bool, whole: bool) -> tuple[str, int]:
         ],
         key=lambda entry: entry[2],
     )
-    return str(_ENTRIES.render(Context({"thread": thread}))), hidden
+    ccs = tuple(person.get_full_name() or person.email for person in ticket.ccs.all())
+    return str(_ENTRIES.render(Context({"thread": thread}))), hidden, ccs
 
 
 def _attach_lines(chats: list[Chat]) -> None:
@@ -202,6 +205,15 @@ def _chat_changed(sender, instance: Chat, update_fields=None, **kwargs) -> None:
     if update_fields is not None and not SHOWN_OF_A_CHAT & set(update_fields):
         return
     thread_changed(instance.ticket_id)
+
+
+@receiver(m2m_changed, sender=Ticket.ccs.through, dispatch_uid="thread-ccs")
+def _ccs_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    # From either side: ticket.ccs.add(person), or person.cc_tickets.remove(ticket).
+    if action in {"post_add", "post_remove"}:
+        thread_changed(*(pk_set if reverse else [instance.pk]))
+    elif action == "pre_clear":
+        thread_changed(*(instance.cc_tickets.values_list("pk", flat=True) if reverse else [instance.pk]))
 
 
 @receiver(post_save, sender=TicketEvent, dispatch_uid="thread-event")

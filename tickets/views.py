@@ -135,6 +135,7 @@ def _render_detail(request: HttpRequest, ticket: Ticket, form: ReplyForm, status
         "ticket": ticket,
         "thread": thread.html,
         "hidden_replies": thread.hidden,
+        "ccs": thread.ccs,
         "form": form,
         "status_explanation": STATUS_EXPLANATIONS[ticket.status],
         "priority_meaning": PRIORITY_MEANINGS[ticket.priority],

@@ -279,3 +279,34 @@ def test_each_side_language_and_time_zone_has_its_own(cast, client_for):
         kiritimati = conversation(Ticket.objects.get(pk=cast.ticket.pk), agents=False, whole=False).html
     assert kiritimati in page(client_for, cast.colleague, cast.ticket)
     assert page(client_for, cast.colleague, cast.ticket) != english
+
+
+def ccs_shown(client_for, person, ticket) -> str:
+    html = client_for(person).get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    return html.split("<dt>CCs</dt>", 1)[1].split("</dd>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda cast: cast.ticket.ccs.add(cast.bystander),
+        lambda cast: cast.bystander.cc_tickets.add(cast.ticket),
+        lambda cast: cast.ticket.ccs.remove(cast.colleague),
+        lambda cast: cast.colleague.cc_tickets.remove(cast.ticket),
+        lambda cast: cast.ticket.ccs.clear(),
+        lambda cast: cast.colleague.cc_tickets.clear(),
+    ],
+    ids=["added", "added_from_the_person", "removed", "removed_from_the_person", "cleared", "cleared_for_the_person"],
+)
+def test_the_ccs_shown_follow_every_change(cast, client_for, change):
+    assert "Cole Colleague" in ccs_shown(client_for, cast.requester, cast.ticket)
+    change(cast)
+    shown = ccs_shown(client_for, cast.requester, cast.ticket)
+    expected = {person.get_full_name() for person in Ticket.objects.get(pk=cast.ticket.pk).ccs.all()}
+    assert {name.strip() for name in shown.split("<dd>", 1)[1].split(",") if name.strip() != "Nobody"} == expected
+
+
+def test_a_cc_removed_loses_the_page_at_once(cast, client_for):
+    assert client_for(cast.colleague).get(reverse("tickets:detail", args=[cast.ticket.pk])).status_code == 200
+    cast.ticket.ccs.remove(cast.colleague)
+    assert client_for(cast.colleague).get(reverse("tickets:detail", args=[cast.ticket.pk])).status_code == 404
