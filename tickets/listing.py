@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, InvalidPage, Page, Paginator
-from django.db.models import Count, Window
+from django.db.models import Count, IntegerField, Subquery, Window
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import cached_property
@@ -22,12 +22,20 @@ class CappedPaginator(Paginator):
     """
 
     def __init__(
-        self, object_list, per_page: int, *, cap: int, count_in_order: bool = False, count_with_rows: bool = False
+        self,
+        object_list,
+        per_page: int,
+        *,
+        cap: int,
+        count_in_order: bool = False,
+        count_with_rows: bool = False,
+        read_whole: bool = False,
     ) -> None:
         super().__init__(object_list, per_page)
         self.cap = cap
         self.count_in_order = count_in_order
         self.count_with_rows = count_with_rows
+        self.read_whole = read_whole
 
     @cached_property
     def count(self) -> int:
@@ -66,9 +74,10 @@ class CappedPaginator(Paginator):
         return CappedPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
 
     def _page_with_count(self, number) -> Page | None:
-        """The page's rows and, on each, how many rows the list has in all: one query instead of a count and then
-        the page, for a list whose rows are read whole to be sorted anyway (a customer's own and copied requests lie
-        scattered across the table: counting them read every one of them a second time). None when the page has no
+        """The page's rows and, on each, how many rows the list has (up to the cap): one query instead of a count
+        and then the page. A list whose rows are all read to sort them anyway (`read_whole`: a customer's own and
+        copied requests lie scattered across the table) counts them as it reads them; any other list counts in a
+        subquery that names none of the page's columns, which the database runs once. None when the page has no
         rows (past the end, or an empty list) or the number names none: then the count decides what to answer."""
         try:
             number = int(number)
@@ -77,14 +86,25 @@ class CappedPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         if not 0 <= bottom <= MAX_OFFSET:
             return None  # no page, or one past any list (its offset would overflow the database's integers)
-        rows = list(self.object_list.annotate(list_total=Window(Count("pk")))[bottom : bottom + self.per_page])
+        if self.read_whole:
+            total = Window(Count("pk"))
+        else:
+            counted = self.object_list if self.count_in_order else self.object_list.order_by()
+            total = CappedCount(counted.values("pk")[: self.cap + 1])
+        rows = list(self.object_list.annotate(list_total=total)[bottom : bottom + self.per_page + 1])
         if not rows:
             return None
-        total = rows[0].list_total
-        self.__dict__["count"] = min(total, self.cap + 1)  # what `count` would have said, cap included
+        self.__dict__["count"] = min(rows[0].list_total, self.cap + 1)  # what `count` would have said
         if self.is_capped:
-            return CappedPage(rows, number, self, has_more=bottom + len(rows) < total)
-        return self._get_page(rows, number, self)
+            return CappedPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
+        return self._get_page(rows[: self.per_page], number, self)
+
+
+class CappedCount(Subquery):
+    """How many rows a query gives, as a column: `(SELECT COUNT(*) FROM (the query))`, the query limited to the cap."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
 
 
 class CappedPage(Page):
@@ -103,8 +123,9 @@ def render_listing(
     request: HttpRequest, template: str, filterset, *, read_whole: bool = False, **context
 ) -> HttpResponse:
     """Invalid filters are a 400 with the form's errors; a page that does not exist is a 404. The page links
-    keep every filter, so any view of the list can be bookmarked. `read_whole`: the list's rows are all read to
-    sort them (no index gives its order), so its page counts them as it goes, unless it is a search."""
+    keep every filter, so any view of the list can be bookmarked. A page and its count are one query;
+    `read_whole`: the list's rows are all read to sort them (no index gives its order), so its page counts them as
+    it reads them, unless it is a search."""
     context.update(filterset=filterset, page=None)
     if not filterset.is_valid():
         return render(request, template, context, status=400)
@@ -118,7 +139,8 @@ def render_listing(
         settings.REQUESTS_PER_PAGE,
         cap=cap,
         count_in_order=searching,
-        count_with_rows=read_whole and not searching,
+        count_with_rows=True,
+        read_whole=read_whole and not searching,
     )
     try:
         page = paginator.page(request.GET.get("page") or 1)
