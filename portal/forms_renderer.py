@@ -130,39 +130,55 @@ def _choices(context: dict) -> str | None:
         f' class="{conditional_escape(class_)}"' if class_ else "",
         ">",
     ]
-    for group, options, _index in widget["optgroups"]:
-        if group:
-            if (label := _shown(group)) is None:
-                return None
-            written.append(f"\n  <div><label>{label}</label>")
-        for option in options:
-            if (tag := _option(option)) is None:
-                return None
-            written.append(f"<div>\n    {tag}</div>")
-        if group:
-            written.append("\n  </div>")
-    written.append("\n</div>")
-    return "".join(written)
+    choices = _grouped(
+        widget,
+        group=lambda label: f"\n  <div><label>{label}</label>",
+        option=lambda option: None if (tag := _option(option)) is None else f"<div>\n    {tag}</div>",
+        end_of_group="\n  </div>",
+    )
+    return None if choices is None else "".join([*written, *choices, "\n</div>"])
 
 
 def _select(context: dict) -> str | None:
     """select.html, each option as select_option.html writes it."""
     widget = context["widget"]
-    written = [f'<select name="{conditional_escape(widget["name"])}"{_attributes(widget["attrs"])}>']
-    for group, options, _index in widget["optgroups"]:
-        if group:
-            if (label := _shown(group)) is None:
+    options = _grouped(
+        widget,
+        group=lambda label: f'\n  <optgroup label="{label}">',
+        option=_select_option,
+        end_of_group="\n  </optgroup>",
+    )
+    if options is None:
+        return None
+    opening = f'<select name="{conditional_escape(widget["name"])}"{_attributes(widget["attrs"])}>'
+    return "".join([opening, *options, "\n</select>"])
+
+
+def _select_option(option: dict) -> str | None:
+    value, label = _formatted(option["value"]), _shown(option["label"])
+    if option["template_name"] != SELECT_OPTION or value is None or label is None:
+        return None
+    return f'\n  <option value="{value}"{_attributes(option["attrs"])}>{label}</option>\n'
+
+
+def _grouped(
+    widget: dict, *, group: Callable[[str], str], option: Callable[[dict], str | None], end_of_group: str
+) -> list[str] | None:
+    """The widget's options, group by group as its template walks `optgroups`; None when one of them, or a group's
+    label, is of a shape left to the templates."""
+    written = []
+    for name, options, _index in widget["optgroups"]:
+        if name:
+            if (label := _shown(name)) is None:
                 return None
-            written.append(f'\n  <optgroup label="{label}">')
-        for option in options:
-            value, label = _formatted(option["value"]), _shown(option["label"])
-            if option["template_name"] != SELECT_OPTION or value is None or label is None:
+            written.append(group(label))
+        for each in options:
+            if (tag := option(each)) is None:
                 return None
-            written.append(f'\n  <option value="{value}"{_attributes(option["attrs"])}>{label}</option>\n')
-        if group:
-            written.append("\n  </optgroup>")
-    written.append("\n</select>")
-    return "".join(written)
+            written.append(tag)
+        if name:
+            written.append(end_of_group)
+    return written
 
 
 def _clearable_file_input(context: dict) -> str | None:

@@ -83,11 +83,16 @@ def test_it_writes_every_one_of_them_the_portal_renders_itself(cast, monkeypatch
     assert "tickets/widgets/_priority_select.html" in through_templates  # the project's own, as before
 
 
+def _override_widget(settings, directory, name: str, text: str) -> None:
+    """The project overrides Django's widget template `name` with `text`."""
+    widgets = directory / "django" / "forms" / "widgets"
+    widgets.mkdir(parents=True)
+    (widgets / name).write_text(text)
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [directory, *settings.TEMPLATES[0]["DIRS"]]}]
+
+
 def test_a_project_template_that_overrides_one_of_them_wins(settings, tmp_path):
-    override = tmp_path / "django" / "forms" / "widgets"
-    override.mkdir(parents=True)
-    (override / "text.html").write_text('<input class="ours" name="{{ widget.name }}">')
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    _override_widget(settings, tmp_path, "text.html", '<input class="ours" name="{{ widget.name }}">')
 
     renderer = PortalFormRenderer()
 
@@ -99,10 +104,7 @@ def test_a_project_template_that_overrides_one_of_them_wins(settings, tmp_path):
 
 
 def test_a_project_template_that_overrides_one_they_include_wins_too(settings, tmp_path):
-    override = tmp_path / "django" / "forms" / "widgets"
-    override.mkdir(parents=True)
-    (override / "input_option.html").write_text("{% include 'django/forms/widgets/input.html' %}")
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    _override_widget(settings, tmp_path, "input_option.html", "{% include 'django/forms/widgets/input.html' %}")
 
     renderer = PortalFormRenderer()
 
