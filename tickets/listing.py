@@ -18,7 +18,8 @@ class CappedPaginator(Paginator):
     Counting every row costs as much as reading them: an organisation with 100,000 requests, or a common word,
     would make every page of the list pay for all of them. Up to `cap` a list says how many rows it has, as
     usual; beyond it, it says "more than cap" and its pages go on for as long as there are rows (each page reads
-    one row more than it shows, to know whether another page follows).
+    one row more than it shows, to know whether another page follows). A page reads its rows and the count in one
+    query; `count_with_rows=False` counts first, as Django's paginator does.
     """
 
     def __init__(
@@ -28,7 +29,7 @@ class CappedPaginator(Paginator):
         *,
         cap: int,
         count_in_order: bool = False,
-        count_with_rows: bool = False,
+        count_with_rows: bool = True,
         read_whole: bool = False,
     ) -> None:
         super().__init__(object_list, per_page)
@@ -139,7 +140,6 @@ def render_listing(
         settings.REQUESTS_PER_PAGE,
         cap=cap,
         count_in_order=searching,
-        count_with_rows=True,
         read_whole=read_whole and not searching,
     )
     try:

@@ -115,7 +115,15 @@ def _opened(user) -> set[int]:
 
 @pytest.mark.parametrize(
     "change",
-    ["none", "grant_revoked", "contact_moved", "colleague_moved", "requester_deactivated", "grant_elsewhere"],
+    [
+        "none",
+        "grant_revoked",
+        "contact_moved",
+        "colleague_moved",
+        "requester_moved",
+        "requester_deactivated",
+        "grant_elsewhere",
+    ],
 )
 def test_the_one_request_gate_applies_exactly_the_rule_of_the_lists(cast, change):
     """`gate_for` (one query: files, chats), a request page (`get_ticket_for`) and `visible_to` (lists) agree for
@@ -126,8 +134,8 @@ def test_the_one_request_gate_applies_exactly_the_rule_of_the_lists(cast, change
     if change == "grant_revoked":
         cast.grant.revoked_at = timezone.now()
         cast.grant.save(update_fields=["revoked_at"])
-    elif change in {"contact_moved", "colleague_moved"}:
-        person = cast.contact if change == "contact_moved" else cast.colleague
+    elif change in {"contact_moved", "colleague_moved", "requester_moved"}:
+        person = {"contact_moved": cast.contact, "colleague_moved": cast.colleague}.get(change, cast.requester)
         person.organisation = cast.other_org
         person.save()
     elif change == "requester_deactivated":
